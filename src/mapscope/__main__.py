@@ -1,0 +1,3 @@
+from mapscope.cli import main
+
+main()

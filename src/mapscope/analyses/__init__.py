@@ -1,0 +1,1 @@
+"""Analyses are pure functions over records: no input reading, no printing."""

