@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 
 from mapscope import __version__
-from mapscope.commands import go_toolchain
+from mapscope.commands import bench, compare, gc, go_toolchain, measure, simulate, size
 from mapscope.errors import MapscopeError
 
 
@@ -23,6 +23,12 @@ def build_cli() -> click.Group:
 
     # One line per command module; each module's register() adds its command(s).
     go_toolchain.register(cli)
+    size.register(cli)
+    simulate.register(cli)
+    compare.register(cli)
+    bench.register(cli)
+    gc.register(cli)
+    measure.register(cli)
     return cli
 
 

@@ -1,8 +1,9 @@
 """Go's malloc size classes and what one allocation really costs on the heap.
 
 The table is the same in every release from 1.22 to 1.27 (runtime/sizeclasses.go, later
-internal/runtime/gc/sizeclasses.go). Since 1.22 a pointer-bearing object larger than 512 bytes
-and no larger than a small object carries an 8-byte malloc header inside its size-class slot.
+internal/runtime/gc/sizeclasses.go). Since 1.22 a pointer-bearing small object larger than 512 bytes
+carries an 8-byte malloc header inside its size-class slot, and the small-object limit is 32768 - 8:
+anything larger is a large object of whole 8 KiB pages.
 """
 
 from __future__ import annotations
@@ -38,10 +39,8 @@ def allocation(size: int, noscan: bool) -> Allocation:
     """The slot a single allocation of `size` bytes lands in (not for the tiny allocator)."""
     if size <= 0:
         return Allocation(size, 0, 0, large=False)
-    request = size
-    if not noscan and MIN_SIZE_FOR_MALLOC_HEADER < size <= MAX_SMALL_SIZE - MALLOC_HEADER_SIZE:
-        request += MALLOC_HEADER_SIZE
-    if request <= MAX_SMALL_SIZE:
+    if size <= MAX_SMALL_SIZE - MALLOC_HEADER_SIZE:
+        request = size + (MALLOC_HEADER_SIZE if not noscan and size > MIN_SIZE_FOR_MALLOC_HEADER else 0)
         slot = CLASS_SIZES[bisect.bisect_left(CLASS_SIZES, request)]
         return Allocation(size, slot, slot - (request - size), large=False)
     pages = -(-size // PAGE_SIZE)

@@ -1,0 +1,130 @@
+"""`mapscope gc FILE|-`: pauses, mark CPU, heap against goal and MMU from GODEBUG=gctrace=1 output."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+from rich.console import Console
+from rich.progress import wrap_file
+
+from mapscope.analyses import gc_summary, mmu
+from mapscope.analyses.gc_summary import GcReport, InputStats
+from mapscope.errors import MapscopeError
+from mapscope.readers.gctrace import GctraceReader
+from mapscope.renderers import gc_csv, gc_html, gc_json, gc_terminal
+
+
+@contextlib.contextmanager
+def _opened(source: str) -> Iterator[BinaryIO]:
+    """The input as bytes: stdin for `-`, else the file (with a progress bar on an interactive terminal)."""
+    if source == "-":
+        yield sys.stdin.buffer
+        return
+    try:
+        handle = open(source, "rb")  # noqa: SIM115 - closed by the ExitStack below
+    except OSError as error:
+        raise MapscopeError(source, f"cannot read: {error.strerror or error}") from None
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(handle)
+        if sys.stdout.isatty() and sys.stderr.isatty():
+            size = os.fstat(handle.fileno()).st_size
+            progress = wrap_file(handle, total=size, description="reading", console=Console(stderr=True))
+            yield stack.enter_context(progress)
+        else:
+            yield handle
+
+
+def _analyze(source: str) -> GcReport:
+    with _opened(source) as stream:
+        reader = GctraceReader(stream)
+        try:
+            joined = gc_summary.join(reader)
+        except OSError as error:
+            raise MapscopeError(source, f"read failed: {error.strerror or error}") from None
+    name = "stdin" if source == "-" else source
+    if not joined.cycles:
+        seen = f"{reader.lines} lines" + (
+            f", {joined.unrecognized_lines} of them unrecognized trace-like lines"
+            if joined.unrecognized_lines
+            else ""
+        )
+        raise MapscopeError(name, f"no `gc N @…` lines from GODEBUG=gctrace=1 found ({seen})")
+    return GcReport(
+        source=name,
+        input=InputStats(
+            lines=reader.lines,
+            foreign_lines=reader.foreign_lines,
+            unterminated_last_line=reader.unterminated_last_line,
+        ),
+        joined=joined,
+        summary=gc_summary.summarize(joined.cycles),
+        mmu=mmu.mmu_curve(joined.runs()),
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Writes a sibling temporary file and renames it over `path`: readers never see half a report.
+
+    The temporary file is created like any other file (the umask applies), unlike mkstemp's 0600.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise MapscopeError(str(path), f"cannot write: {error.strerror or error}") from None
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("gc")
+    @click.argument("source", metavar="FILE|-")
+    @click.option("--json", "json_output", is_flag=True, help="Print the report as JSON.")
+    @click.option("--csv", "csv_output", is_flag=True, help="Print one CSV row per GC cycle.")
+    @click.option(
+        "--html",
+        "html_path",
+        type=click.Path(dir_okay=False, writable=False, path_type=Path),
+        help="Also write a self-contained HTML report with charts to this file.",
+    )
+    def gc(source: str, json_output: bool, csv_output: bool, html_path: Path | None) -> None:
+        """Summarize a Go program's stderr run with GODEBUG=gctrace=1 (gcpacertrace=1, scavtrace=1 and
+        gctrace=2 lines are used too; other output is skipped). FILE `-` reads stdin.
+
+        Shows both stop-the-world phases, concurrent mark, GC CPU split into assist/background/idle,
+        heap before/after/live against the goal, pause percentiles, the minimum mutator utilization curve
+        and findings such as dominating assists or an overshot heap goal.
+        """
+        if json_output and csv_output:
+            raise click.UsageError("--json and --csv both print to stdout; pick one")
+        report = _analyze(source)
+        if html_path is not None:
+            _write_atomic(html_path, gc_html.render(report))
+            click.echo(f"mapscope: wrote {html_path}", err=True)
+        try:
+            _print(report, json_output, csv_output)
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise  # click ends quietly when the reader of a pipe (`| head`) has gone
+            raise MapscopeError("stdout", f"write failed: {error.strerror or error}") from None
+
+
+def _print(report: GcReport, json_output: bool, csv_output: bool) -> None:
+    if json_output:
+        gc_json.write(report, sys.stdout)
+    elif csv_output:
+        gc_csv.write(report.joined.cycles, sys.stdout)
+    else:
+        # Piped output is not cut to 80 columns; tables fold what does not fit.
+        width = None if sys.stdout.isatty() else gc_terminal.PIPE_WIDTH
+        gc_terminal.render(report, Console(highlight=False, width=width))
+    sys.stdout.flush()

@@ -1,0 +1,73 @@
+"""Options shared by the model commands (size, simulate, compare): the map type and the Go target."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mapscope.errors import MapscopeError
+from mapscope.model.gotypes import GoType, MapType
+from mapscope.readers.gotype_source import parse_map_type, parse_type
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+WORKLOAD = (
+    "Workload: keys 0..N-1 inserted in order (string keys are their decimal strings, built beforehand and "
+    "not counted; array and struct keys carry i in their first bytes); churn keys are N..2N-1; an interface "
+    "key or value holds the int i (no allocation below 256, the tiny allocator above) unless --boxed names "
+    "another dynamic type; values are zero values. The map escapes to the heap; a GC runs after each "
+    "operation."
+)
+
+
+def declarations(types: str | None) -> str:
+    """--types: Go type declarations, inline or a .go file."""
+    if not types:
+        return ""
+    if types.endswith(".go"):
+        path = Path(types)
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise MapscopeError(types, f"cannot read: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise MapscopeError(types, "not UTF-8 Go source") from None
+    return types
+
+
+def load_map_type(text: str, types: str | None) -> MapType:
+    return parse_map_type(text, declarations(types))
+
+
+def load_boxed(boxed: str | None, types: str | None) -> GoType | None:
+    return parse_type(boxed, declarations(types)) if boxed else None
+
+
+def type_options(command: F) -> F:
+    for option in reversed(
+        [
+            click.option("--types", help="Go type declarations used by TYPE, inline or a .go file."),
+            click.option(
+                "--boxed", metavar="TYPE", help="Dynamic type held by interface keys/values (default int)."
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def target_options(command: F) -> F:
+    for option in reversed(
+        [
+            click.option(
+                "--go", "go", metavar="VERSION", help="Go release, e.g. 1.24 or 1.24.11 (default newest)."
+            ),
+            click.option("--goexperiment", metavar="NAME", help="noswissmap: bucket maps on Go 1.24/1.25."),
+            click.option("--json", "json_output", is_flag=True, help="Print JSON."),
+        ]
+    ):
+        command = option(command)
+    return command

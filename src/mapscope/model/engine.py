@@ -1,0 +1,113 @@
+"""Runs a map machine over an operation sequence and folds hash-seed luck into ranges.
+
+Counts drive everything: a machine jumps from one growth point to the next, so a billion inserts cost
+a few dozen steps. Where the runtime's behaviour depends on the random hash seed, a machine takes a
+`luck` quantile in (0, 1) for each random quantity; running it at several quantiles gives the median
+(luck 0.5) and the range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from mapscope.model.entries import Entries
+from mapscope.model.ledger import Ledger
+from mapscope.model.ops import Op, OpKind, validate
+from mapscope.model.records import Point, Run, Spread, SpreadPoint
+
+LUCKS: tuple[float, ...] = (0.5, 0.0005, 0.1, 0.9, 0.9995)
+
+
+class MapMachine(Protocol):
+    """One Go map implementation: allocates and releases through the ledger as the runtime does."""
+
+    def make(self, hint: int | None) -> None: ...
+
+    def insert(self, count: int) -> None: ...
+
+    def delete(self, count: int) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+MachineFactory = Callable[[Ledger, Entries, float], MapMachine]
+EntriesFactory = Callable[[Ledger], Entries]
+
+
+def run_once(
+    machine_for: MachineFactory,
+    entries_for: EntriesFactory,
+    ops: tuple[Op, ...],
+    hint: int | None,
+    luck: float,
+) -> Run:
+    """One deterministic pass; a GC follows `make` and every operation, as in the oracle's workload.
+
+    Each point's peak is the largest live size read during that operation: right after each structural
+    allocation, and at its end.
+    """
+    validate(ops)
+    ledger = Ledger()
+    entries = entries_for(ledger)
+    machine = machine_for(ledger, entries, luck)
+    machine.make(hint)
+    make_label = "make" if hint is None else f"make (hint {hint})"
+    points = [_point(ledger, 0, make_label)]
+    for index, op in enumerate(ops, start=1):
+        ledger.op_index = index
+        ledger.peak = ledger.retained  # the peak of one operation, as the oracle reads it
+        entries.gc()
+        if op.kind is OpKind.INSERT:
+            machine.insert(op.count)
+        elif op.kind is OpKind.DELETE:
+            machine.delete(op.count)
+        else:
+            machine.clear()
+        ledger.peak = max(ledger.peak, ledger.retained)
+        points.append(_point(ledger, index, str(op)))
+    return Run(tuple(points), tuple(ledger.events))
+
+
+def _point(ledger: Ledger, index: int, label: str) -> Point:
+    return Point(
+        index,
+        label,
+        ledger.entries,
+        ledger.retained,
+        ledger.gc_scan,
+        ledger.total_alloc,
+        ledger.mallocs,
+        ledger.peak,
+    )
+
+
+def _spread(median_run: Run, runs: list[Run], index: int, field: str) -> Spread:
+    values = [getattr(run.points[index], field) for run in runs]
+    median = getattr(median_run.points[index], field)
+    return Spread(median, min([median, *values]), max([median, *values]))
+
+
+def fold(runs: list[Run]) -> tuple[tuple[SpreadPoint, ...], Run]:
+    """Points with ranges over all runs; the first run (luck 0.5) gives the median and the events."""
+    median_run = runs[0]
+    points = []
+    for index, point in enumerate(median_run.points):
+        points.append(
+            SpreadPoint(
+                point.op_index,
+                point.op,
+                point.entries,
+                *(
+                    _spread(median_run, runs, index, field)
+                    for field in (
+                        "retained_bytes",
+                        "gc_scan_bytes",
+                        "total_alloc_bytes",
+                        "mallocs",
+                        "peak_bytes",
+                    )
+                ),
+            )
+        )
+    return tuple(points), median_run

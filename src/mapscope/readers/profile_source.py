@@ -1,0 +1,172 @@
+"""Where profiles come from: a SOURCE argument (file, directory of profiles, or http(s) URL) -> Profiles.
+
+Bytes are told apart by content, never by name: gzip (inflated with a cap first), the legacy text headers,
+the old binary CPU format and goroutine dumps (both refused with a reason), else profile.proto. URLs are
+fetched with a connect/read timeout, an overall deadline and a size cap; `profile?seconds=N` (and any
+`seconds=N` delta profile) gets N more seconds, since the server answers only when the window closes.
+"""
+
+from __future__ import annotations
+
+import http.client
+import struct
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from mapscope.errors import MapscopeError
+from mapscope.readers import pprof, pprof_text
+from mapscope.readers.pprof import GZIP_MAGIC, Profile
+
+DEFAULT_TIMEOUT_SECONDS = 60.0
+# The most a file or response may hold before inflating (1 GiB, as the inflated cap).
+MAX_INPUT_BYTES = 1 << 30
+_READ_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What one SOURCE gave: its profiles, and the files of a directory that are not profiles (why)."""
+
+    profiles: tuple[Profile, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def load(
+    source: str,
+    binary: Path | None = None,
+    go_bin: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    max_bytes: int = MAX_INPUT_BYTES,
+) -> Loaded:
+    """Every profile SOURCE names. A directory yields its non-hidden files in name order; files there
+    that are no profile at all are skipped (and listed), while a damaged profile is still an error."""
+    if is_url(source):
+        data = fetch(source, timeout, max_bytes)
+        return Loaded((parse(data, source, binary, go_bin),), ())
+    path = Path(source)
+    if path.is_dir():
+        profiles: list[Profile] = []
+        skipped: list[tuple[str, str]] = []
+        for entry in sorted(path.iterdir()):
+            if entry.name.startswith(".") or not entry.is_file():
+                continue
+            data = read_file(entry, max_bytes)
+            if not _claims_profile(data):
+                try:
+                    profiles.append(parse(data, str(entry), binary, go_bin))
+                except MapscopeError as error:
+                    skipped.append((str(entry), error.problem))
+                continue
+            profiles.append(parse(data, str(entry), binary, go_bin))
+        if not profiles:
+            raise MapscopeError(source, "the directory holds no profiles")
+        return Loaded(tuple(profiles), tuple(skipped))
+    return Loaded((parse(read_file(path, max_bytes), source, binary, go_bin),), ())
+
+
+def read_file(path: Path, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise MapscopeError(str(path), "no such file or directory") from None
+    except OSError as error:
+        raise MapscopeError(str(path), f"cannot read: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        raise MapscopeError(str(path), f"larger than {max_bytes} bytes")
+    return data
+
+
+def _claims_profile(data: bytes) -> bool:
+    """Starts like a profile (gzip or a legacy text header), so a failure to read it is an error."""
+    return data.startswith(GZIP_MAGIC) or pprof_text.looks_like_text(data)
+
+
+def parse(
+    data: bytes,
+    source: str,
+    binary: Path | None = None,
+    go_bin: str | None = None,
+    max_decompressed: int = pprof.DEFAULT_MAX_DECOMPRESSED,
+) -> Profile:
+    """Profile bytes of any supported kind -> Profile; `binary` symbolizes the raw PCs of legacy text."""
+    raw = pprof.gunzip(data, source, max_decompressed) if data.startswith(GZIP_MAGIC) else data
+    if pprof_text.looks_like_text(raw):
+        return pprof_text.parse_text(raw, source, binary, go_bin)
+    if raw[:200].lstrip().startswith(b"goroutine ") and b"[" in raw[:200]:
+        raise MapscopeError(
+            source, "a goroutine dump (debug=2), not a profile; fetch it with debug=0 or debug=1"
+        )
+    if _legacy_cpu(raw):
+        raise MapscopeError(
+            source,
+            "a legacy binary CPU profile (written by Go before 1.8), which mapscope does not read; "
+            "convert it with `go tool pprof -proto FILE > FILE.pb.gz`",
+        )
+    return pprof.parse_proto(raw, source)
+
+
+def _legacy_cpu(data: bytes | bytearray) -> bool:
+    """The header words 0, 3, 0, period, 0 of the old binary CPU format, in any word size and byte order."""
+    for layout in ("<5I", ">5I", "<5Q", ">5Q"):
+        size = struct.calcsize(layout)
+        if len(data) >= size:
+            words = struct.unpack(layout, data[:size])
+            if words[0] == 0 and words[1] == 3 and words[2] == 0 and words[3] > 0 and words[4] == 0:
+                return True
+    return False
+
+
+def _window_seconds(url: str) -> float:
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    try:
+        return max(0.0, float(query.get("seconds", ["0"])[0]))
+    except ValueError:
+        return 0.0
+
+
+def fetch(url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
+    """GET a profile over http(s): connect/read timeout, an overall deadline, a size cap, one-line errors."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MapscopeError(url, "not an http(s) URL")
+    budget = timeout + _window_seconds(url)
+    deadline = time.monotonic() + budget
+    request = urllib.request.Request(url, headers={"User-Agent": "mapscope"})
+    try:
+        with urllib.request.urlopen(request, timeout=budget) as response:
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                if time.monotonic() > deadline:
+                    raise MapscopeError(url, f"no complete answer within {budget:g}s")
+                chunk = response.read(_READ_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise MapscopeError(url, f"the answer is larger than {max_bytes} bytes")
+                chunks.append(chunk)
+    except urllib.error.HTTPError as error:
+        detail = error.read(200).decode("utf-8", "replace").strip().splitlines()
+        said = f": {detail[0]}" if detail else ""
+        raise MapscopeError(url, f"HTTP {error.code} {error.reason}{said}") from None
+    except urllib.error.URLError as error:
+        cause = error.reason
+        if isinstance(cause, TimeoutError):
+            raise MapscopeError(url, f"timed out after {budget:g}s") from None
+        text = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
+        raise MapscopeError(url, f"cannot connect: {text}") from None
+    except TimeoutError:
+        raise MapscopeError(url, f"timed out after {budget:g}s") from None
+    except (http.client.HTTPException, OSError) as error:
+        raise MapscopeError(url, f"the connection failed: {error}") from None
+    return b"".join(chunks)

@@ -1,0 +1,238 @@
+"""`mapscope gc --html FILE`: one self-contained offline page with inline SVG charts.
+
+All markup lives in templates/gc_report.html with autoescaping on; this module only computes numbers and
+plain strings (chart coordinates, tick labels, table cells), so nothing from the input can inject markup.
+Charts are downsampled to one mark per horizontal pixel column (keeping each column's maximum), so the
+page stays small for logs with millions of cycles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from jinja2 import Environment, PackageLoader
+
+from mapscope import __version__
+from mapscope.analyses.gc_summary import CycleFigures, GcReport
+from mapscope.analyses.mmu import MmuPoint
+
+WIDTH = 880
+HEIGHT = 240
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 36
+# The HTML table lists every cycle up to this many, else the ones with the longest pauses.
+MAX_HTML_ROWS = 500
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    height: float
+    title: str
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    css: str
+    points: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    x_label: str
+    y_label: str
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[Tick, ...]
+    bars: tuple[Bar, ...]
+    series: tuple[Series, ...]
+
+
+def _nice_step(span: float, count: int) -> float:
+    raw = span / max(count, 1)
+    magnitude = 10.0 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+
+
+def _linear_ticks(top: float, count: int, place: Callable[[float], float]) -> tuple[Tick, ...]:
+    step = _nice_step(top, count)
+    ticks = []
+    value = 0.0
+    while value <= top * (1 + 1e-9):
+        ticks.append(Tick(place(value), f"{value:.6g}"))
+        value += step
+    return tuple(ticks)
+
+
+def _plot_x(value: float, top: float) -> float:
+    return LEFT + (WIDTH - LEFT - RIGHT) * (value / top if top else 0.0)
+
+
+def _plot_y(value: float, top: float) -> float:
+    return HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * (value / top if top else 0.0)
+
+
+def _nice_top(value: float) -> float:
+    """The axis end: the smallest round number at or above `value`."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10.0 ** math.floor(math.log10(value))
+    return next(m * magnitude for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= value)
+
+
+def _timeline_s(cycles: Sequence[CycleFigures]) -> list[float]:
+    """Seconds on one axis: each later program run continues where the previous one's last cycle was."""
+    offset = 0.0
+    last_run = 0
+    previous = 0.0
+    times = []
+    for figures in cycles:
+        if figures.run != last_run:
+            offset = previous
+            last_run = figures.run
+        previous = offset + float(figures.cycle.start_s)
+        times.append(previous)
+    return times
+
+
+def _columns(times: Sequence[float], top: float) -> list[int]:
+    return [round(_plot_x(t, top) - LEFT) for t in times]
+
+
+def pause_chart(cycles: Sequence[CycleFigures]) -> Chart:
+    times = _timeline_s(cycles)
+    x_top = _nice_top(max(times))
+    y_top = _nice_top(max(float(figures.stw_ms) for figures in cycles))
+    tallest: dict[int, int] = {}
+    for index, column in enumerate(_columns(times, x_top)):
+        if column not in tallest or cycles[index].stw_ms > cycles[tallest[column]].stw_ms:
+            tallest[column] = index
+    bars = []
+    for index in sorted(tallest.values()):
+        figures = cycles[index]
+        y = _plot_y(float(figures.stw_ms), y_top)
+        bars.append(
+            Bar(
+                x=round(_plot_x(times[index], x_top), 1),
+                y=round(y, 1),
+                height=round(HEIGHT - BOTTOM - y, 1),
+                title=f"gc {figures.cycle.number} @{figures.cycle.start_s}s: STW "
+                f"{figures.cycle.sweep_term_ms}+{figures.cycle.mark_term_ms} = {figures.stw_ms} ms",
+            )
+        )
+    return Chart(
+        title="Stop-the-world pause per cycle",
+        x_label="seconds since program start",
+        y_label="ms",
+        x_ticks=_linear_ticks(x_top, 6, lambda v: _plot_x(v, x_top)),
+        y_ticks=_linear_ticks(y_top, 4, lambda v: _plot_y(v, y_top)),
+        bars=tuple(bars),
+        series=(),
+    )
+
+
+def heap_chart(cycles: Sequence[CycleFigures]) -> Chart:
+    times = _timeline_s(cycles)
+    x_top = _nice_top(max(times))
+    y_top = _nice_top(max(max(f.cycle.heap_after_mb, f.cycle.heap_goal_mb) for f in cycles))
+    lines: tuple[tuple[str, str, Callable[[CycleFigures], int]], ...] = (
+        ("heap after mark", "after", lambda f: f.cycle.heap_after_mb),
+        ("live heap", "live", lambda f: f.cycle.heap_live_mb),
+        ("heap goal", "goal", lambda f: f.cycle.heap_goal_mb),
+    )
+    series = []
+    columns = _columns(times, x_top)
+    for name, css, value in lines:
+        peaks: dict[int, tuple[float, int]] = {}
+        for index, column in enumerate(columns):
+            mb = value(cycles[index])
+            if column not in peaks or mb > peaks[column][1]:
+                peaks[column] = (times[index], mb)
+        points = " ".join(
+            f"{_plot_x(t, x_top):.1f},{_plot_y(mb, y_top):.1f}" for t, mb in (peaks[c] for c in sorted(peaks))
+        )
+        series.append(Series(name, css, points))
+    return Chart(
+        title="Heap against goal (MB, as printed)",
+        x_label="seconds since program start",
+        y_label="MB",
+        x_ticks=_linear_ticks(x_top, 6, lambda v: _plot_x(v, x_top)),
+        y_ticks=_linear_ticks(y_top, 4, lambda v: _plot_y(v, y_top)),
+        bars=(),
+        series=tuple(series),
+    )
+
+
+def mmu_chart(report: GcReport) -> Chart:
+    points = report.mmu.points
+    low = math.log10(points[0].window_ms)
+    high = math.log10(points[-1].window_ms)
+
+    def place_x(window: float) -> float:
+        return LEFT + (WIDTH - LEFT - RIGHT) * (math.log10(window) - low) / ((high - low) or 1.0)
+
+    series = []
+    models: tuple[tuple[str, str, Callable[[MmuPoint], float | None]], ...] = (
+        ("STW only", "stw", lambda p: p.stw),
+        ("STW + mark CPU", "mark", lambda p: p.mark),
+    )
+    for name, css, pick in models:
+        coords = [
+            f"{place_x(p.window_ms):.1f},{_plot_y(value, 1.0):.1f}"
+            for p in points
+            if (value := pick(p)) is not None
+        ]
+        series.append(Series(name, css, " ".join(coords)))
+    decades = [10.0**k for k in range(math.ceil(low), math.floor(high) + 1)]
+    return Chart(
+        title="Minimum mutator utilization",
+        x_label="window (ms, log scale)",
+        y_label="MMU",
+        x_ticks=tuple(Tick(place_x(w), f"{w:g} ms") for w in decades),
+        y_ticks=tuple(Tick(_plot_y(v, 1.0), f"{v:.0%}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)),
+        bars=(),
+        series=tuple(series),
+    )
+
+
+def _table_rows(cycles: Sequence[CycleFigures]) -> tuple[list[CycleFigures], str]:
+    if len(cycles) <= MAX_HTML_ROWS:
+        return list(cycles), f"all {len(cycles)} cycles"
+    longest = sorted(cycles, key=lambda figures: figures.stw_ms, reverse=True)[:MAX_HTML_ROWS]
+    kept = sorted(longest, key=lambda figures: (figures.run, figures.cycle.line))
+    return kept, f"the {MAX_HTML_ROWS} of {len(cycles)} cycles with the longest pauses"
+
+
+def render(report: GcReport) -> str:
+    cycles = report.joined.cycles
+    rows, rows_caption = _table_rows(cycles)
+    environment = Environment(
+        loader=PackageLoader("mapscope.renderers", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    template = environment.get_template("gc_report.html")
+    return template.render(
+        version=__version__,
+        report=report,
+        summary=report.summary,
+        charts=(pause_chart(cycles), heap_chart(cycles), mmu_chart(report)),
+        width=WIDTH,
+        height=HEIGHT,
+        plot_left=LEFT,
+        plot_right=WIDTH - RIGHT,
+        plot_bottom=HEIGHT - BOTTOM,
+        plot_top=TOP,
+        rows=rows,
+        rows_caption=rows_caption,
+    )
