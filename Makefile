@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench oracle clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/model_vs_runtime.py
+
+oracle: $(STAMP)
+	$(BIN)/python scripts/gen_oracle_fixtures.py
+	$(BIN)/python scripts/list_oracle_deviations.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

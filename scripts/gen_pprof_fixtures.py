@@ -1,9 +1,10 @@
 """Regenerate tests/fixtures/pprof/{default,rate1}/ with the real Go toolchain.
 
-Builds tests/fixtures/pprof/program (stdlib only) with Go 1.27.3 and -trimpath, runs it once with the
-default MemProfileRate and once with MemProfileRate=1, and records in manifest.json how the binary was
-built and its Go build ID: the live tests rebuild the same binary (Go builds are reproducible) to
-symbolize the raw PCs of the debug=1 text profiles, and check the build ID first.
+Builds tests/fixtures/pprof/program (stdlib only) with Go 1.27.3, -trimpath and -buildvcs=false, runs it
+once with the default MemProfileRate and once with MemProfileRate=1, and records in manifest.json how the
+binary was built and its Go build ID: the live tests rebuild the same binary (Go builds are reproducible
+when no VCS state is stamped in) to symbolize the raw PCs of the debug=1 text profiles, and check the
+build ID first.
 
 Usage: .venv/bin/python scripts/gen_pprof_fixtures.py
 """
@@ -23,7 +24,7 @@ RELEASE = "1.27.3"
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "pprof"
 PROGRAM = FIXTURES / "program"
-BUILD_FLAGS = ["-trimpath"]
+BUILD_FLAGS = ["-trimpath", "-buildvcs=false"]  # no git state in the binary: rebuilds must match
 RATES = {"default": "", "rate1": "1"}
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mapscope.analyses import profile_totals
 from mapscope.errors import MapscopeError
 from mapscope.readers import pprof, profile_pb2, profile_source
 
@@ -199,3 +200,12 @@ def test_bad_varint_inside_a_sample() -> None:
 )
 def test_malformed_text(text: bytes, expected: str) -> None:
     assert expected in problem(text)
+
+
+def test_unusable_drop_frames_pattern() -> None:
+    p = valid()
+    p.string_table.append(b"main.(")
+    p.drop_frames = len(p.string_table) - 1
+    profile = profile_source.parse(p.SerializeToString(), "drop")
+    with pytest.raises(MapscopeError, match="drop_frames/keep_frames is not a usable pattern"):
+        profile_totals.top(profile, 0)

@@ -6,6 +6,7 @@ flat/cum table by function. Units are forced to B / ns so pprof prints exact int
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import struct
@@ -18,7 +19,7 @@ import pytest
 
 from mapscope.analyses import profile_totals
 from mapscope.gotoolchain import Toolchain
-from mapscope.readers import pprof, pprof_text, profile_source
+from mapscope.readers import pprof, pprof_text, profile_pb2, profile_source
 from mapscope.readers.pprof import Profile
 
 pytestmark = pytest.mark.live
@@ -283,3 +284,53 @@ def test_go_exp_is_bit_exact(go: Toolchain, tmp_path: Path) -> None:
     got = [pprof_text.go_exp(x) for x in inputs]
     mismatches = [(x, e, g) for x, e, g in zip(inputs, expected, got, strict=True) if e != g]
     assert not mismatches
+
+
+def _edge_case_profile() -> bytes:
+    """Recursion, inlining, negative (delta) values, all-zero samples, unsymbolized frames in a named
+    mapping and in none, a nameless function: the corners of pprof's flat/cum/inline rules."""
+    p = profile_pb2.Profile()
+    strings = [b"", b"alloc_space", b"bytes", b"inuse_space", b"main.a", b"main.b", b"main.c", b"main.inl",
+               b"main.go", b"/bin/app", b"runtime.mallocgc", b"bytes"]  # fmt: skip
+    p.string_table.extend(strings)
+    p.sample_type.add(type=1, unit=2)
+    p.sample_type.add(type=3, unit=2)
+    p.mapping.add(id=1, memory_start=0x400000, memory_limit=0x800000, filename=9, has_functions=True)
+    for fid, name in ((1, 4), (2, 5), (3, 6), (4, 7), (5, 10), (6, 0)):
+        p.function.add(id=fid, name=name, system_name=name, filename=8, start_line=fid * 10)
+    lines = {
+        1: [(1, 11)],
+        2: [(2, 21)],
+        3: [(4, 41), (3, 31)],
+        4: [(5, 51)],
+        5: [],
+        6: [(6, 61)],
+        7: [(1, 12)],
+    }
+    for lid, frames in lines.items():
+        location = p.location.add(id=lid, mapping_id=0 if lid == 7 else 1, address=0x400000 + lid * 0x10)
+        for fid, line in frames:
+            location.line.add(function_id=fid, line=line)
+    samples = [
+        ([4, 1, 2, 1], [100, 50]),  # mallocgc <- a <- b <- a: recursion
+        ([3, 2, 1], [200, -80]),  # inl (inlined into c) <- b <- a, negative in-use
+        ([5, 3, 1], [30, 30]),  # unsymbolized leaf in /bin/app
+        ([6, 1], [7, 0]),  # nameless function
+        ([2, 7], [0, 0]),  # all zero: pprof drops it
+        ([1], [-40, 10]),  # negative allocation (a delta profile)
+        ([2, 1, 2, 1, 2, 1], [60, 60]),  # deep recursion
+    ]
+    for stack, values in samples:
+        sample = p.sample.add(location_id=stack, value=values)
+        sample.label.add(key=11, num=64)
+    data: bytes = gzip.compress(p.SerializeToString())
+    return data
+
+
+def test_edge_cases_equal_pprof(tmp_path: Path, pprof_tool: list[str]) -> None:
+    path = tmp_path / "edge.pb.gz"
+    path.write_bytes(_edge_case_profile())
+    profile = load(path)
+    assert ours_by_stack(profile)[1] == pprof_raw(pprof_tool, path)[2]
+    compare_top(pprof_tool, path, profile, everything=False)
+    compare_top(pprof_tool, path, profile, everything=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import gzip
 import re
 from pathlib import Path
@@ -299,7 +300,7 @@ def sample_bodies(draw: st.DrawFn) -> bytes:
     return b"".join(parts)
 
 
-def _columns_equal(a: object, b: object) -> bool:
+def _columns_equal(a: pprof.SampleColumns, b: pprof.SampleColumns) -> bool:
     names = ("location_counts", "location_ids", "value_counts", "values", "label_counts", "key", "str_",
              "num", "unit")  # fmt: skip
     return all(
@@ -312,9 +313,7 @@ def _columns_equal(a: object, b: object) -> bool:
 @given(st.lists(sample_bodies(), max_size=8))
 def test_vectorized_sample_decoding_agrees_with_upb(bodies: list[bytes]) -> None:
     fast = pprof.decode_sample_bodies(bodies)
-    decoder = pprof._Decoder.__new__(pprof._Decoder)
-    decoder.source = "hypothesis"
-    slow = decoder.decode_samples_one_by_one(bodies)
+    slow = pprof.decode_samples_with_upb(bodies, "hypothesis")
     if fast is not None:
         assert _columns_equal(fast, slow)
 
@@ -325,6 +324,29 @@ def test_vectorized_decoding_takes_go_profiles(shared_samples: Path) -> None:
         raw = profile_pb2.ProfileRawSamples.FromString(data).sample
         fast = pprof.decode_sample_bodies(raw)
         assert fast is not None
-        decoder = pprof._Decoder.__new__(pprof._Decoder)
-        decoder.source = name
-        assert _columns_equal(fast, decoder.decode_samples_one_by_one(raw))
+        assert _columns_equal(fast, pprof.decode_samples_with_upb(raw, name))
+
+
+def test_generated_module_matches_the_proto(tmp_path: Path) -> None:
+    """profile_pb2.py is what scripts/gen_profile_pb2.sh makes from profile.proto today."""
+    protoc = pytest.importorskip("grpc_tools.protoc")
+    src = Path(pprof.__file__).resolve().parent.parent.parent
+    status = protoc.main(
+        ["protoc", f"-I{src}", f"--python_out={tmp_path}", str(src / "mapscope/readers/profile.proto")]
+    )
+    assert status == 0
+    fresh = (tmp_path / "mapscope" / "readers" / "profile_pb2.py").read_text()
+    serialized = re.search(r"AddSerializedFile\((b'.*?')\)", fresh, re.S)
+    assert serialized is not None
+    assert profile_pb2.DESCRIPTOR.serialized_pb == ast.literal_eval(serialized.group(1))
+
+
+def test_profiles_without_samples() -> None:
+    empty_text = profile_source.parse(b"heap profile: 0: 0 [0: 0] @ heap/1048576\n", "empty text")
+    assert len(empty_text.samples) == 0
+    assert empty_text.samples.values.shape == (0, 2)
+    message = profile_pb2.Profile()
+    message.string_table.extend([b"", b"goroutine", b"count"])
+    message.sample_type.add(type=1, unit=2)
+    empty_proto = profile_source.parse(message.SerializeToString(), "empty proto")
+    assert empty_proto.samples.values.shape == (0, 1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from mapscope.analyses.map_size import SizeReport, size_report
 from mapscope.model.entries import MAX_INLINE
-from mapscope.model.gotypes import GoType, MapType
+from mapscope.model.gotypes import GoType, Kind, MapType
 from mapscope.model.versions import Target
 from mapscope.units import human_bytes
 
@@ -41,10 +41,14 @@ def _advice_for_type(map_type: MapType, cell: Cell, n: int) -> list[str]:
     report, hinted = cell.report, cell.hinted
     saved = report.total_alloc_bytes.value - hinted.total_alloc_bytes.value
     if n and saved > 0:
+        peak = (
+            f", peak {human_bytes(hinted.peak_bytes.value)} instead of {human_bytes(report.peak_bytes.value)}"
+            if hinted.peak_bytes.value < report.peak_bytes.value * 0.99
+            else ""
+        )
         notes.append(
             f"{map_type.name}: make(m, {n}) avoids growth: {human_bytes(saved)} less allocated in total "
-            f"({_pct(hinted.total_alloc_bytes.value, report.total_alloc_bytes.value)}), peak "
-            f"{human_bytes(hinted.peak_bytes.value)} instead of {human_bytes(report.peak_bytes.value)}."
+            f"({_pct(hinted.total_alloc_bytes.value, report.total_alloc_bytes.value)}){peak}."
         )
     if n and report.after_delete_bytes.value > report.retained_bytes.value // 2:
         notes.append(
@@ -72,11 +76,21 @@ def _advice_across(cells: list[Cell], n: int) -> list[str]:
         for other in group:
             if other is best:
                 continue
+            mallocs = (
+                f", with {best.report.mallocs.value:,} allocations instead of {other.report.mallocs.value:,}"
+                if best.report.mallocs.value != other.report.mallocs.value
+                else ""
+            )
+            pointees = (
+                f" (not counting the {best.map_type.elem.elem.name} objects its pointers refer to, which the "
+                "program allocates itself)"
+                if best.map_type.elem.kind is Kind.POINTER and best.map_type.elem.elem is not None
+                else ""
+            )
             notes.append(
-                f"{label}: {best.map_type.name} retains {human_bytes(best.report.retained_bytes.value)}, "
-                f"{_pct(best.report.retained_bytes.value, other.report.retained_bytes.value)} less than "
-                f"{other.map_type.name} ({human_bytes(other.report.retained_bytes.value)}), with "
-                f"{best.report.mallocs.value:,} allocations instead of {other.report.mallocs.value:,}."
+                f"{label}: {best.map_type.name} retains {human_bytes(best.report.retained_bytes.value)}"
+                f"{pointees}, {_pct(best.report.retained_bytes.value, other.report.retained_bytes.value)} less "
+                f"than {other.map_type.name} ({human_bytes(other.report.retained_bytes.value)}){mallocs}."
             )
         if least_scan.report.gc_scan_bytes.value < max(c.report.gc_scan_bytes.value for c in group):
             notes.append(

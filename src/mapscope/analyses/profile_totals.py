@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mapscope.errors import MapscopeError
 from mapscope.readers.pprof import Profile, ValueType
 
 # go tool pprof's defaults for -nodefraction and -edgefraction.
@@ -116,8 +117,13 @@ def _pruned_lines(profile: Profile) -> tuple[list[int], np.ndarray, np.ndarray]:
     beneath = np.zeros(n, dtype=bool)
     if not profile.drop_frames:
         return kept, prune, beneath
-    drop = re.compile(f"^(?:{profile.drop_frames})$")
-    keep = re.compile(f"^(?:{profile.keep_frames})$") if profile.keep_frames else None
+    try:
+        drop = re.compile(f"^(?:{profile.drop_frames})$")
+        keep = re.compile(f"^(?:{profile.keep_frames})$") if profile.keep_frames else None
+    except re.error as error:
+        raise MapscopeError(
+            profile.source, f"drop_frames/keep_frames is not a usable pattern ({error})"
+        ) from None
     verdicts: dict[str, bool] = {}
 
     def dropped(name: str) -> bool:

@@ -24,8 +24,8 @@ Version differences (each is a case in the model):
 - 1.24: growth ignores tombstones' reusability: a table full of tombstones doubles or splits; clear of a
   map with no live entries does nothing, even with tombstones.
 - 1.25: before growing, the fast assignment paths (4- and 8-byte pointer-free keys, strings) prune
-  tombstones no probe needs; clear also resets a map whose entries were all deleted if a tombstone may
-  remain.
+  tombstones no probe needs (the generic path, taken by every other key type and by values over 128
+  bytes, never does); clear also resets a map whose entries were all deleted if a tombstone may remain.
 - 1.26: the garbage collector (green tea) counts a densely marked span's objects whole on CPUs with the
   AVX-512 span scanner: 31 or more live table structs are scanned as 32 bytes each, not 24.
 - 1.27: the 8-byte pointer key path (`map[*T]V`) prunes tombstones too; the small map grows on a failed
@@ -39,7 +39,6 @@ whole size-class slot (so the slot's tail counts); a large object is tiled over 
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -52,6 +51,7 @@ from mapscope.model.entries import Entries
 from mapscope.model.gotypes import PTR_SIZE, GoType, Kind, MapType
 from mapscope.model.ledger import Ledger
 from mapscope.model.records import Cause
+from mapscope.model.scan import array_scan, pointer_words
 from mapscope.model.swiss_loads import (
     MAX_TABLE_CAPACITY,
     SLOTS,
@@ -70,7 +70,6 @@ TABLE_SIZE = 32
 TABLE_PTRDATA = 24
 SMALL_MAP_ENTRIES = SLOTS
 MAX_ALLOC = 1 << 48
-OBLET_BYTES = 128 << 10
 DENSE_SPAN_BYTES = 8192 - 128 - 128  # a 1-page span less its inline mark bits and heap bits
 _POINTER_SHAPED = {Kind.POINTER, Kind.UNSAFE_POINTER, Kind.MAP, Kind.CHAN, Kind.FUNC}
 
@@ -103,22 +102,6 @@ class Rules:
             clear_after_deletes=version.minor >= 25,
             dense_spans=version.minor >= 26,
         )
-
-
-def pointer_words(t: GoType) -> tuple[int, ...]:
-    """Byte offsets of the words of `t` the collector treats as pointers."""
-    if t.ptrdata == 0:
-        return ()
-    if t.kind in _POINTER_SHAPED or t.kind in (Kind.STRING, Kind.SLICE):
-        return (0,)
-    if t.kind is Kind.INTERFACE:
-        return (PTR_SIZE,)  # the type or itab word is not a heap pointer to the collector
-    if t.kind is Kind.ARRAY and t.elem is not None:
-        inner = pointer_words(t.elem)
-        return tuple(i * t.elem.size + w for i in range(t.length) for w in inner)
-    if t.kind is Kind.STRUCT:
-        return tuple(f.offset + w for f in t.fields for w in pointer_words(f.type))
-    return tuple(range(0, t.ptrdata, PTR_SIZE))
 
 
 def _memory_comparable(t: GoType) -> bool:
@@ -210,31 +193,8 @@ class Piece:
 
 def array_piece(elem_size: int, words: tuple[int, ...], count: int) -> Piece:
     """An array of `count` elements of `elem_size` bytes whose pointer words sit at `words`."""
-    size = elem_size * count
-    alloc = sizeclasses.allocation(size, noscan=not words)
-    if not words or count == 0:
-        return Piece(alloc.heap_bytes, 0)
-    if not alloc.large and size <= sizeclasses.MIN_SIZE_FOR_MALLOC_HEADER:
-        return Piece(alloc.heap_bytes, (count - 1) * elem_size + words[-1] + PTR_SIZE)
-    if not alloc.large:
-        header = sizeclasses.MALLOC_HEADER_SIZE
-        last = _last_word_below(elem_size, words, 0, alloc.heap_bytes - header)
-        return Piece(alloc.heap_bytes, header + last + PTR_SIZE)
-    scan = 0
-    for start in range(0, alloc.heap_bytes, OBLET_BYTES):
-        end = min(start + OBLET_BYTES, alloc.heap_bytes)
-        last = _last_word_below(elem_size, words, start, end)
-        if last >= start:
-            scan += last + PTR_SIZE - start
-    return Piece(alloc.heap_bytes, scan)
-
-
-def _last_word_below(elem_size: int, words: tuple[int, ...], start: int, end: int) -> int:
-    """The offset of the last pointer word in [start, end) of the type tiled from offset 0, or -1."""
-    tile, rest = divmod(end, elem_size)
-    cut = bisect.bisect_left(words, rest)
-    last = tile * elem_size + words[cut - 1] if cut else (tile - 1) * elem_size + words[-1]
-    return last if last >= start else -1
+    alloc = sizeclasses.allocation(elem_size * count, noscan=not words)
+    return Piece(alloc.heap_bytes, array_scan(elem_size, words, count))
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ everything, so a billion inserts take a few dozen steps:
   tombstone keeps it while one of those keys lives.
 
 The mean field still misses some of the tombstones deletes make (about 6%, `TOMBSTONE_SHORTFALL`, made up
-for; what is left is within a few percent either way): deletes also scale the tombstones they make by
-`MODEL_ERROR` times the normal quantile of the run's luck, in every table together, so that error widens the
-range of rebuilds after deletes without moving its median.
+for; what is left is within a few percent either way): deletes can also scale the tombstones they make by
+`MODEL_ERROR` times a normal quantile, in every table together, so that error widens the range of rebuilds
+after deletes without moving its median (the machine does so where more tombstones always mean more
+rebuilds, i.e. where nothing prunes them).
 """
 
 from __future__ import annotations
@@ -351,7 +352,7 @@ def _drop_empty(shape: Shape) -> Shape:
 
 
 def _bounded(shape: Shape) -> Shape:
-    """Merge the two youngest-adjacent cohorts with the fewest keys until at most MAX_COHORTS remain."""
+    """Merge neighbouring cohorts (the pair with the fewest keys) until at most MAX_COHORTS remain."""
     while len(shape.labels) > MAX_COHORTS:
         order = sorted(range(len(shape.labels)), key=lambda c: shape.labels[c])
         sizes = [sum(row[c] for row in shape.keys) for c in order]
@@ -399,10 +400,6 @@ Mix = tuple[tuple[Label, float], ...]
 """Keys per table by cohort."""
 
 
-def _add(mix: Mix, label: Label, count: float) -> Mix:
-    return (*mix, (label, count)) if count > 0 else mix
-
-
 def _scaled(mix: Mix, factor: float) -> Mix:
     return tuple((label, count * factor) for label, count in mix)
 
@@ -414,8 +411,8 @@ class TableClass:
     Occupancy is kept lazily: `shape` (None: an empty table), then the keys `placed` at a rebuild in no
     order, then the keys `added` one cohort after another. `spread` is the variance of live entries
     across the tables; `tomb_cv2` the squared coefficient of variation of their tombstones (a table that
-    held more keys when keys were deleted had more full groups, so it kept far more tombstones; reusing
-    tombstones shrinks that spread in proportion). `luck` is the quantile that picks how many of
+    held more keys when keys were deleted had more full groups, so it kept far more tombstones, and the keys
+    that reuse a tombstone leave one again when they are deleted). `luck` is the quantile that picks how many of
     them rebuild next; it starts at the run's luck and, after each such choice, becomes the position of
     the run within the outcome chosen, so that a run at luck L follows the L-quantile of the whole
     history rather than of each step alone.

@@ -293,13 +293,6 @@ def parse_proto(data: bytes | bytearray, source: str) -> Profile:
     return _Decoder(message, source).profile()
 
 
-def read_proto(data: bytes, source: str, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> Profile:
-    """gzip-compressed or plain profile.proto bytes -> Profile."""
-    return parse_proto(
-        gunzip(data, source, max_decompressed) if data.startswith(GZIP_MAGIC) else data, source
-    )
-
-
 class _Decoder:
     """Turns a parsed message into records, checking every reference on the way."""
 
@@ -438,7 +431,7 @@ class _Decoder:
             raise self.fail("samples but no sample types")
         columns = decode_sample_bodies(raw)
         if columns is None:
-            columns = self.decode_samples_one_by_one(raw)
+            columns = decode_samples_with_upb(raw, self.source)
         wrong = np.flatnonzero(columns.value_counts != n_types)
         if wrong.size:
             i = int(wrong[0])
@@ -470,35 +463,6 @@ class _Decoder:
             labels = (offsets, columns.key, columns.str_, columns.num, columns.unit, kind)
         return make_samples(columns.values.reshape(n, n_types), stack_offsets, stack_locations, labels)
 
-    def decode_samples_one_by_one(self, raw: Sequence[bytes]) -> _SampleColumns:
-        """The general path (upb per sample) for bodies the vectorized decoder does not take on."""
-        try:
-            parsed = [profile_pb2.Sample.FromString(body) for body in raw]
-        except DecodeError:
-            raise self.fail("a sample is not a valid Sample message") from None
-        n = len(parsed)
-        counts = np.fromiter(
-            itertools.chain.from_iterable((len(s.location_id), len(s.value), len(s.label)) for s in parsed),
-            dtype=np.int64,
-            count=3 * n,
-        ).reshape(n, 3)
-        labels = list(itertools.chain.from_iterable(s.label for s in parsed))
-
-        def column(values: Iterable[int], dtype: type[np.generic] = np.int64) -> np.ndarray:
-            return np.fromiter(values, dtype=dtype)
-
-        return _SampleColumns(
-            location_counts=counts[:, 0].copy(),
-            location_ids=column(itertools.chain.from_iterable(s.location_id for s in parsed), np.uint64),
-            value_counts=counts[:, 1].copy(),
-            values=column(itertools.chain.from_iterable(s.value for s in parsed)),
-            label_counts=counts[:, 2].copy(),
-            key=column(lb.key for lb in labels),
-            str_=column(lb.str for lb in labels),
-            num=column(lb.num for lb in labels),
-            unit=column(lb.num_unit for lb in labels),
-        )
-
     def resolve_locations(
         self, raw: np.ndarray, location_ids: np.ndarray, stack_offsets: np.ndarray
     ) -> np.ndarray:
@@ -528,8 +492,9 @@ def _offsets(counts: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class _SampleColumns:
-    """Sample bodies decoded column-wise: per-sample counts, and the flat fields in stream order."""
+class SampleColumns:
+    """Sample bodies decoded column-wise: per-sample counts, and the flat fields in stream order (the
+    label fields are string indices and numbers as written, one entry per Label message)."""
 
     location_counts: np.ndarray
     location_ids: np.ndarray
@@ -542,6 +507,36 @@ class _SampleColumns:
     unit: np.ndarray
 
 
+def decode_samples_with_upb(raw: Sequence[bytes], source: str) -> SampleColumns:
+    """Sample bodies decoded one by one with upb: the general path behind decode_sample_bodies."""
+    try:
+        parsed = [profile_pb2.Sample.FromString(body) for body in raw]
+    except DecodeError:
+        raise MapscopeError(source, "malformed profile: a sample is not a valid Sample message") from None
+    n = len(parsed)
+    counts = np.fromiter(
+        itertools.chain.from_iterable((len(s.location_id), len(s.value), len(s.label)) for s in parsed),
+        dtype=np.int64,
+        count=3 * n,
+    ).reshape(n, 3)
+    labels = list(itertools.chain.from_iterable(s.label for s in parsed))
+
+    def column(values: Iterable[int], dtype: type[np.generic] = np.int64) -> np.ndarray:
+        return np.fromiter(values, dtype=dtype)
+
+    return SampleColumns(
+        location_counts=counts[:, 0].copy(),
+        location_ids=column(itertools.chain.from_iterable(s.location_id for s in parsed), np.uint64),
+        value_counts=counts[:, 1].copy(),
+        values=column(itertools.chain.from_iterable(s.value for s in parsed)),
+        label_counts=counts[:, 2].copy(),
+        key=column(lb.key for lb in labels),
+        str_=column(lb.str for lb in labels),
+        num=column(lb.num for lb in labels),
+        unit=column(lb.num_unit for lb in labels),
+    )
+
+
 _WIRE_VARINT, _WIRE_LEN = 0, 2
 _MAX_VARINT = 10
 
@@ -551,6 +546,8 @@ def _varints(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | Non
     ends = np.flatnonzero(buf < 0x80) + 1
     if ends.size == 0 or ends[-1] != buf.size:
         return None
+    if buf.size < 2**31:
+        ends = ends.astype(np.int32)  # halves the largest arrays of a big profile
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1]
@@ -571,6 +568,13 @@ def _varints(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | Non
             value |= (byte & 0x7F).astype(np.uint64) << np.uint64(7 * k)
         values[group] = value
     return starts, ends, values
+
+
+def _find(starts: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Index of the varint starting at each byte position (or where it would be), without letting numpy
+    widen the big `starts` array to the positions' type."""
+    found: np.ndarray = np.searchsorted(starts, positions.astype(starts.dtype))
+    return found
 
 
 def _walk_fields(
@@ -610,7 +614,7 @@ def _walk_fields(
         tags.append(tag)
         field_ends.append(end)
         more = end < stop[message]
-        tag = np.searchsorted(starts, end[more])
+        tag = _find(starts, end[more])
         message = message[more]
         if (tag >= total).any() or (starts[np.minimum(tag, total - 1)] != end[more]).any():
             return None
@@ -632,7 +636,7 @@ def _expand(begin: np.ndarray, end: np.ndarray) -> np.ndarray:
     return expanded
 
 
-def decode_sample_bodies(raw: Sequence[bytes]) -> _SampleColumns | None:
+def decode_sample_bodies(raw: Sequence[bytes]) -> SampleColumns | None:
     """Decode every Sample message body at once with numpy, or None to leave it to the per-sample path.
 
     A Sample (and a Label) is made only of varints: tags, lengths, packed varint payloads and varint
@@ -648,13 +652,13 @@ def decode_sample_bodies(raw: Sequence[bytes]) -> _SampleColumns | None:
     if buf.size == 0:
         zeros = np.zeros(n, dtype=np.int64)
         empty = np.zeros(0, dtype=np.int64)
-        return _SampleColumns(zeros, empty.astype(np.uint64), zeros, empty, zeros, empty, empty, empty, empty)
+        return SampleColumns(zeros, empty.astype(np.uint64), zeros, empty, zeros, empty, empty, empty, empty)
     split = _varints(buf)
     if split is None:
         return None
     starts, ends, values = split
     nonempty = np.flatnonzero(sizes)
-    first = np.searchsorted(starts, sample_start[nonempty])
+    first = _find(starts, sample_start[nonempty])
     if (starts[first] != sample_start[nonempty]).any():
         return None
     walked = _walk_fields(starts, ends, values, first, sample_start[nonempty + 1])
@@ -673,7 +677,7 @@ def decode_sample_bodies(raw: Sequence[bytes]) -> _SampleColumns | None:
         chosen = chosen[np.argsort(tag[chosen], kind="stable")]
         unpacked = wire[chosen] == _WIRE_VARINT
         begin = np.where(unpacked, tag[chosen] + 1, tag[chosen] + 2)
-        stop = np.where(unpacked, tag[chosen] + 2, np.searchsorted(starts, end[chosen]))
+        stop = np.where(unpacked, tag[chosen] + 2, _find(starts, end[chosen]))
         counts = np.zeros(n, dtype=np.int64)
         np.add.at(counts, owner[chosen], stop - begin)
         return _expand(begin, stop), counts
@@ -689,7 +693,7 @@ def decode_sample_bodies(raw: Sequence[bytes]) -> _SampleColumns | None:
     if label_fields is None:
         return None
     key, str_, num, unit = label_fields
-    return _SampleColumns(
+    return SampleColumns(
         location_counts=location_counts,
         location_ids=values[locations],
         value_counts=value_counts,
@@ -710,7 +714,7 @@ def _label_fields(
     columns = [np.zeros(count, dtype=np.int64) for _ in range(4)]
     body_start = ends[label_tags + 1]
     nonempty = np.flatnonzero(body_start < label_end)
-    first = np.searchsorted(starts, body_start[nonempty])
+    first = _find(starts, body_start[nonempty])
     if (first >= starts.size).any() or (
         starts[np.minimum(first, starts.size - 1)] != body_start[nonempty]
     ).any():

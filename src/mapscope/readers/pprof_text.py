@@ -125,19 +125,17 @@ def parse_text(
     if lines and lines[-1] == "":
         lines.pop()
     first = lines[0] if lines else ""
-    if first.startswith("--- heapz") or first.startswith("--- contention") or first.startswith("--- mutex"):
+    if first.startswith("---"):
+        # Java heapz, contention/mutex and threadz text: formats Go's profiler does not write by default.
         raise MapscopeError(
             source,
-            f"unsupported legacy profile ({first.strip()!r}); only Go and C++ heap and "
-            "Go count profiles are read (fetch Go profiles with debug=0 for profile.proto)",
+            f"unsupported legacy profile ({first.strip()[:40]!r}); only Go and C++ heap and Go count "
+            "profiles are read (fetch Go profiles with debug=0 for profile.proto)",
         )
-    if first.startswith("--- threadz") or first.startswith("--- Thread"):
-        raise MapscopeError(source, "unsupported legacy thread profile (threadz)")
+    builder = _Builder(source)
     if _HEAP_HEADER.search(first) or _GROWTH_HEADER.search(first) or _FRAGMENTATION_HEADER.search(first):
-        builder = _Builder(source)
         _read_heap(lines, builder)
     else:
-        builder = _Builder(source)
         _read_count(lines, builder)
     return builder.profile(binary, go_bin)
 

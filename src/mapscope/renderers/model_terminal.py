@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -101,21 +103,22 @@ def timeline_view(timeline: Timeline) -> Group:
 
 
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=False, markup=False)
+    """Markup off: names from the input (`map[int]T`) must print as they are. Piped output is not
+    squeezed into 80 columns."""
+    return Console(highlight=False, soft_wrap=False, markup=False, width=None if sys.stdout.isatty() else 160)
 
 
 def comparison_view(comparison: Comparison) -> Group:
     table = Table(title=f"{comparison.n:,} entries", title_justify="left", show_edge=False)
-    for column in ("map type", "Go", "impl", "retained", "B/entry", "peak", "allocated", "mallocs", "GC scan",
-                   "after delete", "with make(m, n)"):  # fmt: skip
-        table.add_column(column, justify="left" if column in ("map type", "Go", "impl") else "right")
+    for column in ("map type", "Go", "retained", "B/entry", "peak", "allocated", "mallocs", "GC scan",
+                   "after delete", "with hint"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("map type", "Go") else "right", no_wrap=True)
     for cell in comparison.cells:
         report = cell.report
         per_entry = report.bytes_per_entry
         table.add_row(
             report.map_type,
-            cell.target.label.removeprefix("go"),
-            report.implementation,
+            f"{cell.target.label.removeprefix('go')} {report.implementation}",
             human_bytes(report.retained_bytes.value) + ("*" if not report.retained_bytes.exact else ""),
             f"{per_entry:,.1f}" if per_entry is not None else "-",
             human_bytes(report.peak_bytes.value),
