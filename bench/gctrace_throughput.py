@@ -103,9 +103,11 @@ def time_reader(path: Path, repeat: int) -> tuple[int, Rate]:
     return lines, Rate(lines / best_cpu, lines / best_wall)
 
 
-def time_command(command: Sequence[str], lines: int) -> Rate:
+def time_command(command: Sequence[str], lines: int, small_output: bool = False) -> Rate:
+    # GNU grep stops at the first match when its output is /dev/null, so small outputs go to a pipe.
+    stdout = subprocess.PIPE if small_output else subprocess.DEVNULL
     cpu, wall = cpu_seconds(resource.RUSAGE_CHILDREN), time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(command, stdout=stdout, check=True)
     wall = time.perf_counter() - wall
     return Rate(lines / (cpu_seconds(resource.RUSAGE_CHILDREN) - cpu), lines / wall)
 
@@ -115,7 +117,11 @@ def measure(name: str, path: Path, repeat: int, with_command: bool) -> Measureme
     command = None
     if with_command:
         command = time_command([sys.executable, "-m", "mapscope", "gc", str(path), "--json"], lines)
-    grep = time_command(["grep", "-c", "^gc ", str(path)], lines) if shutil.which("grep") else None
+    grep = (
+        time_command(["grep", "-c", "^gc ", str(path)], lines, small_output=True)
+        if shutil.which("grep")
+        else None
+    )
     return Measurement(name, lines, path.stat().st_size / 1e6, reader, command, grep)
 
 
