@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from mapscope.model.gotypes import GoType, MapType
 from mapscope.model.ops import Op, OpKind
 from mapscope.model.records import Event, Spread, Timeline
-from mapscope.model.simulate import simulate
+from mapscope.model.simulate import simulate_branches
 from mapscope.model.versions import Target
 
 
@@ -63,10 +63,9 @@ def size_report(
 ) -> SizeReport:
     insert = Op(OpKind.INSERT, n)
     delete = Op(OpKind.DELETE, n)
-    main = simulate(map_type, (insert,), target, hint, boxed)
-    after_delete = simulate(map_type, (insert, delete), target, hint, boxed)
-    after_clear = simulate(map_type, (insert, Op(OpKind.CLEAR)), target, hint, boxed)
-    after_churn = simulate(map_type, (insert, delete, insert), target, hint, boxed)
+    main, after_delete, after_clear, after_churn = simulate_branches(
+        map_type, (insert,), ((), (delete,), (Op(OpKind.CLEAR),), (delete, insert)), target, hint, boxed
+    )
     final = main.final
     return SizeReport(
         go_version=main.go_version,

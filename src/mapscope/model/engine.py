@@ -8,6 +8,7 @@ a few dozen steps. Where the runtime's behaviour depends on the random hash seed
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from typing import Protocol
 
@@ -35,6 +36,40 @@ MachineFactory = Callable[[Ledger, Entries, float], MapMachine]
 EntriesFactory = Callable[[Ledger], Entries]
 
 
+class _Pass:
+    """A machine part-way through an operation sequence; copied to branch one prefix into several runs.
+
+    A GC follows `make` and every operation, as in the oracle's workload. Each point's peak is the
+    largest live size read during that operation: right after each structural allocation, and at its end.
+    """
+
+    def __init__(
+        self, machine_for: MachineFactory, entries_for: EntriesFactory, hint: int | None, luck: float
+    ):
+        self.ledger = Ledger()
+        self.entries = entries_for(self.ledger)
+        self.machine = machine_for(self.ledger, self.entries, luck)
+        self.machine.make(hint)
+        self.points = [_point(self.ledger, 0, "make" if hint is None else f"make (hint {hint})")]
+
+    def apply(self, op: Op) -> None:
+        ledger, index = self.ledger, len(self.points)
+        ledger.op_index = index
+        ledger.peak = ledger.retained  # the peak of one operation, as the oracle reads it
+        self.entries.gc()
+        if op.kind is OpKind.INSERT:
+            self.machine.insert(op.count)
+        elif op.kind is OpKind.DELETE:
+            self.machine.delete(op.count)
+        else:
+            self.machine.clear()
+        ledger.peak = max(ledger.peak, ledger.retained)
+        self.points.append(_point(ledger, index, str(op)))
+
+    def run(self) -> Run:
+        return Run(tuple(self.points), tuple(self.ledger.events))
+
+
 def run_once(
     machine_for: MachineFactory,
     entries_for: EntriesFactory,
@@ -42,31 +77,35 @@ def run_once(
     hint: int | None,
     luck: float,
 ) -> Run:
-    """One deterministic pass; a GC follows `make` and every operation, as in the oracle's workload.
-
-    Each point's peak is the largest live size read during that operation: right after each structural
-    allocation, and at its end.
-    """
+    """One deterministic pass over `ops`."""
     validate(ops)
-    ledger = Ledger()
-    entries = entries_for(ledger)
-    machine = machine_for(ledger, entries, luck)
-    machine.make(hint)
-    make_label = "make" if hint is None else f"make (hint {hint})"
-    points = [_point(ledger, 0, make_label)]
-    for index, op in enumerate(ops, start=1):
-        ledger.op_index = index
-        ledger.peak = ledger.retained  # the peak of one operation, as the oracle reads it
-        entries.gc()
-        if op.kind is OpKind.INSERT:
-            machine.insert(op.count)
-        elif op.kind is OpKind.DELETE:
-            machine.delete(op.count)
-        else:
-            machine.clear()
-        ledger.peak = max(ledger.peak, ledger.retained)
-        points.append(_point(ledger, index, str(op)))
-    return Run(tuple(points), tuple(ledger.events))
+    state = _Pass(machine_for, entries_for, hint, luck)
+    for op in ops:
+        state.apply(op)
+    return state.run()
+
+
+def run_branches(
+    machine_for: MachineFactory,
+    entries_for: EntriesFactory,
+    prefix: tuple[Op, ...],
+    branches: tuple[tuple[Op, ...], ...],
+    hint: int | None,
+    luck: float,
+) -> list[Run]:
+    """The runs of `prefix + branch` for every branch, doing the shared prefix once."""
+    for branch in branches:
+        validate(prefix + branch)
+    state = _Pass(machine_for, entries_for, hint, luck)
+    for op in prefix:
+        state.apply(op)
+    runs = []
+    for branch in branches:
+        copy = pickle.loads(pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
+        for op in branch:
+            copy.apply(op)
+        runs.append(copy.run())
+    return runs
 
 
 def _point(ledger: Ledger, index: int, label: str) -> Point:
