@@ -290,16 +290,17 @@ def test_chunk_size_does_not_matter(chunk: int) -> None:
     assert read(data, chunk_bytes=chunk)[0] == read(data)[0]
 
 
-def test_over_long_line_is_skipped_in_bounded_memory() -> None:
+@pytest.mark.parametrize("chunk", [3, 1000, 5000, 1 << 20])
+def test_over_long_line_is_skipped_in_bounded_memory(chunk: int) -> None:
     gc = (
         b"gc 1 @0.005s 2%: 0.016+0.32+0.030 ms clock, 0.032+0.10/0.089/0.048+0.060 ms cpu, "
         b"3->3->3 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P\n"
     )
-    data = gc + b"gc " * 100_000 + b"\n" + gc.replace(b"gc 1 ", b"gc 2 ")
-    records, reader = read(data, chunk_bytes=1000, max_line_bytes=4096)
+    data = gc + b"gc " * 30_000 + b"\n\n" + gc.replace(b"gc 1 ", b"gc 2 ")
+    records, reader = read(data, chunk_bytes=chunk, max_line_bytes=4096)
     assert [r.number for r in records if isinstance(r, GcCycle)] == [1, 2]
-    assert [r.line for r in records] == [1, 3]
-    assert (reader.lines, reader.foreign_lines) == (3, 1)
+    assert [r.line for r in records] == [1, 4]
+    assert (reader.lines, reader.foreign_lines) == (4, 2)
 
 
 def test_binary_garbage_yields_nothing_much() -> None:
@@ -337,3 +338,24 @@ def test_absurd_numbers_are_not_parsed() -> None:
     biggest = gc.replace(digits, "18446744073709551615")
     record = parse_line(biggest, 1)
     assert isinstance(record, GcCycle) and record.number == 2**64 - 1
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    pieces=st.lists(
+        st.one_of(
+            st.sampled_from(
+                (FIXTURES / "chatter_all_go1.25.5.log").read_text("utf-8", "replace").splitlines()
+            ),
+            st.text(alphabet="gc @pacer:sv0123456789.\r", max_size=400),
+        ),
+        max_size=30,
+    ),
+    chunk=st.integers(min_value=1, max_value=700),
+)
+def test_results_do_not_depend_on_chunking(pieces: list[str], chunk: int) -> None:
+    data = "\n".join(pieces).encode()
+    small = read(data, chunk_bytes=chunk, max_line_bytes=300)
+    whole = read(data, chunk_bytes=1 << 20, max_line_bytes=300)
+    assert small[0] == whole[0]
+    assert (small[1].lines, small[1].foreign_lines) == (whole[1].lines, whole[1].foreign_lines)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 from rich.console import Console
 
 from mapscope import __version__
-from mapscope.commands import bench, compare, gc, go_toolchain, measure, simulate, size
+from mapscope.commands import bench, compare, gc, go_toolchain, measure, profile, report, run, simulate, size
 from mapscope.errors import MapscopeError
 
 
@@ -29,6 +30,9 @@ def build_cli() -> click.Group:
     bench.register(cli)
     gc.register(cli)
     measure.register(cli)
+    profile.register(cli)
+    run.register(cli)
+    report.register(cli)
     return cli
 
 
@@ -44,6 +48,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(error.exit_code)
     except (KeyboardInterrupt, click.Abort):
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    except OSError as error:
+        source = error.filename or "output"
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"mapscope: error: {source}: {error.strerror or error}", markup=False
+        )
+        sys.exit(2)
     # Without standalone mode, click hands back the code of a ctx.exit(code) instead of exiting.
     if isinstance(outcome, int) and outcome:
         sys.exit(outcome)

@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import BinaryIO, Final
 
 CHUNK_BYTES: Final = 1 << 20
-# The longest real trace line is about 230 bytes; anything far beyond that is not one.
+# The longest real trace line is about 230 bytes; a line far beyond that is not one.
 MAX_LINE_BYTES: Final = 1 << 16
 _UNRECOGNIZED_TEXT_CHARS: Final = 240
 
@@ -167,8 +167,9 @@ _INT = r"(\d{1,20}+)"
 _SIGNED = r"(-?\d{1,20}+)"
 # fmtNSAsMS prints whole milliseconds from 10 ms on, else two significant digits with at most three decimals.
 _MS = r"(\d{1,20}+(?:\.\d{1,3}+)?+)"
-# Runtime floats: `+8.734396e-001` (<= 1.25) or strconv 'g' shortest form (1.26+), plus NaN and ±Inf.
-_F = r"([+-]?+(?:\d++(?:\.\d*+)?+(?:e[+-]?+\d++)?+|NaN|Inf))"
+# Runtime floats: `+8.734396e-001` (<= 1.25) or strconv 'g' shortest form (1.26+, at most 21 digits
+# before the point), plus NaN and ±Inf.
+_F = r"([+-]?+(?:\d{1,40}+(?:\.\d{0,40}+)?+(?:e[+-]?+\d{1,4}+)?+|NaN|Inf))"
 _GC_RE: Final = re.compile(
     rf"gc {_INT} @(\d{{1,20}}+\.\d{{3}})s {_INT}%( \(checking for goroutine leaks\))?+: "
     rf"{_MS}\+{_MS}\+{_MS} ms clock, "
@@ -337,11 +338,10 @@ def parse_line(line: str, number: int) -> GctraceRecord | None:
 
 
 def _parse_prefixed(line: str, number: int) -> GctraceRecord:
+    # Every pattern caps its numbers, so a match fails within a few hundred characters of any line.
     record: GctraceRecord | None
     head = line[:3]
-    if len(line) > MAX_LINE_BYTES:
-        record = None
-    elif head == "gc ":
+    if head == "gc ":
         record = _parse_gc(line, number)
     elif head == "pac":
         record = _parse_pacer(line, number)
@@ -356,8 +356,6 @@ def _parse_prefixed(line: str, number: int) -> GctraceRecord:
 
 def _parse_glued(line: str, number: int) -> GctraceRecord | None:
     """A trace line behind program output that lacked a newline, or None when the tail is not one."""
-    if len(line) > MAX_LINE_BYTES:
-        return None
     gc_start = _GC_START_RE.search(line)
     starts = [gc_start.start()] if gc_start is not None else []
     starts += [at for at in (line.find("pacer: "), line.rfind("scav ")) if at > 0]
@@ -372,7 +370,8 @@ class GctraceReader:
     """Streams records out of a byte stream; after iteration the counters describe what was read.
 
     Line numbers count `\\n`-terminated lines (a final unterminated line counts too); CRLF endings and
-    invalid UTF-8 are accepted. Lines longer than `max_line_bytes` are skipped as foreign output.
+    invalid UTF-8 are accepted. Lines longer than `max_line_bytes` are not parsed but counted as foreign
+    (one that spans reads is dropped as it arrives), which bounds memory at about one chunk plus one line.
     """
 
     def __init__(
@@ -383,28 +382,25 @@ class GctraceReader:
         self._max_line_bytes = max_line_bytes
         self.lines = 0
         self.foreign_lines = 0
-        self.bytes_read = 0
         self.unterminated_last_line = False
 
     def __iter__(self) -> Iterator[GctraceRecord]:
         carry = b""
         skipping = False  # inside an over-long line: drop bytes up to the next newline
         while chunk := self._stream.read(self._chunk_bytes):
-            self.bytes_read += len(chunk)
             buffer = carry + chunk if carry else chunk
             cut = buffer.rfind(b"\n")
             if cut < 0:
                 carry = b"" if skipping else buffer
             else:
-                block = buffer[:cut]
+                block: bytes | None = buffer[:cut]
                 carry = buffer[cut + 1 :]
                 if skipping:
-                    end = block.find(b"\n")
                     skipping = False
-                    if end < 0:
-                        continue
-                    block = block[end + 1 :]
-                yield from self._block(block)
+                    end = buffer.find(b"\n")
+                    block = buffer[end + 1 : cut] if end < cut else None
+                if block is not None:
+                    yield from self._block(block)
             if len(carry) > self._max_line_bytes:
                 carry = b""
                 skipping = True
@@ -424,13 +420,16 @@ class GctraceReader:
         foreign = 0
         prefixes = _PREFIXES
         markers = _GLUE_MARKERS
+        longest = self._max_line_bytes
         for line in text.split("\n"):
             number += 1
-            if line.startswith(prefixes):
+            if line.startswith(prefixes) and len(line) <= longest:
                 yield _parse_prefixed(line, number)
-            elif (markers[0] in line or markers[1] in line or markers[2] in line) and (
-                record := _parse_glued(line, number)
-            ) is not None:
+            elif (
+                (markers[0] in line or markers[1] in line or markers[2] in line)
+                and len(line) <= longest
+                and (record := _parse_glued(line, number)) is not None
+            ):
                 yield record
             else:
                 foreign += 1

@@ -1,0 +1,3 @@
+module example.com/ordercache
+
+go 1.22

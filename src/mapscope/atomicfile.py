@@ -1,0 +1,26 @@
+"""Output files that readers never see half-written: a sibling temporary file renamed over the target."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from mapscope.errors import MapscopeError
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` through a temporary file in the same folder and os.replace.
+
+    The temporary file is created like any other file (the umask applies), unlike mkstemp's 0600.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise MapscopeError(str(path), f"cannot write: {error.strerror or error}") from None

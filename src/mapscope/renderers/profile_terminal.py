@@ -1,0 +1,140 @@
+"""Terminal view of `mapscope profile`: the map sites of a profile, then the rest of its top."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from mapscope.analyses.map_sites import SiteReport
+from mapscope.analyses.profile_totals import Top
+from mapscope.readers.pprof import ValueType
+from mapscope.units import human_bytes
+
+DEFAULT_TOP_ROWS = 15
+
+
+def quantity(value: int, unit: ValueType | None) -> str:
+    """An exact value in the profile's unit, with a readable scale beside it for bytes and time."""
+    if unit is None:
+        return f"{value:,}"
+    if unit.unit == "bytes":
+        return f"{value:,} B" if abs(value) < 1024 else f"{human_bytes(value)} ({value:,} B)"
+    if unit.unit == "nanoseconds":
+        return f"{value / 1e9:.2f}s" if abs(value) >= 10_000_000 else f"{value:,}ns"
+    return f"{value:,}"
+
+
+def _short(value: int, unit: ValueType) -> str:
+    if unit.unit == "bytes":
+        return human_bytes(value)
+    if unit.unit == "nanoseconds":
+        return f"{value / 1e9:.2f}s" if abs(value) >= 10_000_000 else f"{value / 1e6:.2f}ms"
+    return f"{value:,}"
+
+
+def _percent(part: int, total: int) -> str:
+    return f"{100 * part / total:.1f}%" if total else "-"
+
+
+def _place(file: str, line: int) -> str:
+    return f"{file.rsplit('/', 1)[-1]}:{line}"
+
+
+def sites_table(report: SiteReport) -> Table:
+    unit = report.sample_type
+    objects = report.count_type.type if report.count_type is not None else "count"
+    table = Table(
+        title=f"Map sites ({unit.type})",
+        title_justify="left",
+        show_edge=False,
+        caption="confidence: exact = one class fits the object size or the runtime frames say so; split = "
+        "a size several classes share, divided by counts; guessed = no map type known",
+        caption_justify="left",
+    )
+    for column, right in (
+        ("site", False),
+        ("line", False),
+        ("map type", False),
+        ("cause", False),
+        (unit.type, True),
+        (objects, True),
+        ("share", True),
+        ("confidence", False),
+    ):
+        table.add_column(column, justify="right" if right else "left", overflow="fold")
+    for site in report.sites:
+        for position, share in enumerate(site.shares):
+            first = position == 0
+            table.add_row(
+                Text(site.function) if first else "",
+                _place(site.file, site.line) if first else "",
+                (site.map_type or f"({site.found_by.value})") if first else "",
+                share.cause,
+                _short(share.value, unit),
+                f"{share.count:,}",
+                _percent(share.value, report.total),
+                share.confidence.value,
+                end_section=position == len(site.shares) - 1,
+            )
+    return table
+
+
+def top_table(top: Top, rows: int) -> Table:
+    """pprof's -top rows: flat, flat%, sum%, cum, cum%, name."""
+    total = top.total
+    table = Table(
+        title=f"Top of the profile ({top.sample_type.type}): showing nodes accounting for "
+        f"{quantity(top.shown, top.sample_type)}, {_percent(top.shown, total)} of "
+        f"{quantity(total, top.sample_type)} total",
+        title_justify="left",
+        show_edge=False,
+    )
+    for column in ("flat", "flat%", "sum%", "cum", "cum%", "name"):
+        table.add_column(column, justify="left" if column == "name" else "right", overflow="fold")
+    running = 0
+    for row in top.rows[:rows]:
+        running += row.flat
+        name = f"{row.name} ({row.inline})" if row.inline else row.name
+        table.add_row(
+            _short(row.flat, top.sample_type),
+            _percent(row.flat, total),
+            _percent(running, total),
+            _short(row.cum, top.sample_type),
+            _percent(row.cum, total),
+            Text(name),
+        )
+    hidden = len(top.rows) - rows
+    notes = []
+    if hidden > 0:
+        notes.append(f"{hidden} more rows (--top to show them)")
+    if top.dropped_nodes:
+        notes.append(
+            f"dropped {top.dropped_nodes} nodes (cum <= {quantity(top.node_cutoff, top.sample_type)})"
+        )
+    if notes:
+        table.caption = "; ".join(notes)
+        table.caption_justify = "left"
+    return table
+
+
+def report_view(report: SiteReport, top_rows: int = DEFAULT_TOP_ROWS) -> Group:
+    unit = report.sample_type
+    lines = [
+        Text(f"{report.source}: {report.profile_kind.value} profile, {unit.type}", style="bold"),
+        Text(f"Total {unit.type}: {quantity(report.total, unit)}"),
+        Text(
+            f"Map sites: {quantity(report.map_value, unit)} ({_percent(report.map_value, report.total)} "
+            f"of the profile) at {len(report.sites)} sites"
+        ),
+        Text(f"Map model: {report.target} ({report.target_from})"),
+    ]
+    if report.source_files:
+        lines.append(Text(f"Source read for: {', '.join(report.source_files)}"))
+    parts: list[Table | Text] = [*lines, Text("")]
+    if report.sites:
+        parts.extend([sites_table(report), Text("")])
+    else:
+        parts.append(Text("No map sites found (runtime frames, --source and object sizes gave none)."))
+    parts.append(top_table(report.top, top_rows))
+    return Group(*parts)

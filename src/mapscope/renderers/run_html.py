@@ -1,0 +1,157 @@
+"""`mapscope report RUNDIR --html FILE`: one self-contained offline page for a run directory.
+
+All markup is in templates/run_report.html with autoescaping on; this module hands it plain strings and
+numbers only (table cells, chart coordinates), so no name from a benchmark, a command line or a log can
+turn into markup. The GC charts are the ones `mapscope gc --html` draws (renderers/gc_html.py); the bars
+that put the model beside the measured bytes per entry are laid out here.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader
+
+from mapscope import __version__
+from mapscope.analyses.benchstat import BenchReport
+from mapscope.analyses.run_summary import ModelComparison, RunAnalysis
+from mapscope.renderers import gc_html
+from mapscope.renderers.run_terminal import MODEL_COLUMNS, model_cells
+from mapscope.runner.manifest import Manifest
+from mapscope.units import human_bytes
+
+BAR_WIDTH = 880
+BAR_LABEL = 330
+BAR_TEXT_ROOM = 130
+# Characters of a benchmark name that fit beside a bar; longer names keep their end (the distinctive part).
+BAR_LABEL_CHARS = 50
+BAR_HEIGHT = 12
+BAR_GAP = 10
+
+
+@dataclass(frozen=True)
+class BenchCell:
+    center: str
+    spread: str
+    samples: int
+    notes: str
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    label: str
+    cells: tuple[BenchCell | None, ...]
+
+
+@dataclass(frozen=True)
+class BenchTable:
+    unit: str
+    config: tuple[tuple[str, str], ...]
+    columns: tuple[str, ...]
+    rows: tuple[BenchRow, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelBar:
+    """Two bars for one benchmark: measured and model (+ pointees); widths in pixels."""
+
+    label: str
+    short_label: str
+    y: float
+    measured_width: float | None
+    model_width: float | None
+    measured_text: str
+    model_text: str
+
+
+def _bench_tables(report: BenchReport) -> tuple[BenchTable, ...]:
+    tables = []
+    for table in report.tables:
+        warnings: list[str] = []
+        rows = []
+        for row in table.rows:
+            cells: list[BenchCell | None] = []
+            for cell in row.cells:
+                if cell is None:
+                    cells.append(None)
+                    continue
+                marks = []
+                for warning in cell.summary.warnings:
+                    if warning not in warnings:
+                        warnings.append(warning)
+                    marks.append(str(warnings.index(warning) + 1))
+                cells.append(
+                    BenchCell(cell.center_text, cell.summary.range_text, len(cell.values), ",".join(marks))
+                )
+            rows.append(BenchRow(row.label, tuple(cells)))
+        tables.append(BenchTable(table.unit, table.config, table.columns, tuple(rows), tuple(warnings)))
+    return tuple(tables)
+
+
+def _model_bars(rows: tuple[ModelComparison, ...]) -> tuple[tuple[ModelBar, ...], float]:
+    """Bars scaled to the largest figure; returns them and the chart height."""
+    figures = [v for row in rows for v in (row.measured_b_per_entry, row.model_total) if v is not None]
+    top = max(figures, default=0.0) or 1.0
+    span = BAR_WIDTH - BAR_LABEL - BAR_TEXT_ROOM
+    bars = []
+    y = 8.0
+    for row in rows:
+        measured, model = row.measured_b_per_entry, row.model_total
+        bars.append(
+            ModelBar(
+                label=row.benchmark,
+                short_label=row.benchmark
+                if len(row.benchmark) <= BAR_LABEL_CHARS
+                else "…" + row.benchmark[-(BAR_LABEL_CHARS - 1) :],
+                y=y,
+                measured_width=None if measured is None else round(span * measured / top, 1),
+                model_width=None if model is None else round(span * model / top, 1),
+                measured_text="no measurement" if measured is None else f"{measured:,.1f} B measured",
+                model_text="no model" if model is None else f"{model:,.1f} B model",
+            )
+        )
+        y += 2 * BAR_HEIGHT + BAR_GAP
+    return tuple(bars), y
+
+
+def render(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> str:
+    environment = Environment(
+        loader=PackageLoader("mapscope.renderers", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    template = environment.get_template("run_report.html")
+    cycles = analysis.gc.joined.cycles if analysis.gc is not None else ()
+    charts = (gc_html.pause_chart(cycles), gc_html.heap_chart(cycles)) if cycles else ()
+    bars, bars_height = _model_bars(analysis.models)
+    target = next((row.target for row in analysis.models if row.target), None)
+    return template.render(
+        version=__version__,
+        run_dir=str(run_dir),
+        manifest=manifest,
+        command=shlex.join(manifest.command),
+        files=[(entry, human_bytes(entry.bytes)) for entry in manifest.files],
+        steps=[(step, shlex.join(step.argv)) for step in manifest.steps],
+        bench_tables=_bench_tables(analysis.bench) if analysis.bench is not None else (),
+        model_columns=MODEL_COLUMNS,
+        model_rows=[model_cells(row) for row in analysis.models],
+        model_target=target,
+        bars=bars,
+        bars_height=bars_height,
+        bar_width=BAR_WIDTH,
+        bar_label=BAR_LABEL,
+        bar_height=BAR_HEIGHT,
+        gc=analysis.gc,
+        charts=charts,
+        width=gc_html.WIDTH,
+        height=gc_html.HEIGHT,
+        plot_left=gc_html.LEFT,
+        plot_right=gc_html.WIDTH - gc_html.RIGHT,
+        plot_bottom=gc_html.HEIGHT - gc_html.BOTTOM,
+        plot_top=gc_html.TOP,
+        notes=(*manifest.notes, *analysis.notes),
+    )

@@ -1,0 +1,50 @@
+"""`mapscope run --json` and `mapscope report --json`: the manifest and every summary in one document.
+
+The GC part is the summary and MMU curve (not every cycle: `mapscope gc stderr.txt --json` has those), with
+the log's exact decimals as JSON numbers; the benchmark part is `mapscope bench compare --json`'s document.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from mapscope.analyses.run_summary import RunAnalysis
+from mapscope.renderers.bench_terminal import render_json
+from mapscope.renderers.jsonout import dumps, to_jsonable
+from mapscope.runner.manifest import Manifest
+
+
+def _decimal_free(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _decimal_free(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decimal_free(item) for item in value]
+    return value
+
+
+def document(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> dict[str, Any]:
+    gc = analysis.gc
+    return {
+        "run_dir": str(run_dir),
+        "manifest": manifest.to_json(),
+        "gc": None
+        if gc is None
+        else _decimal_free(
+            to_jsonable({"source": gc.source, "input": gc.input, "summary": gc.summary, "mmu": gc.mmu})
+        ),
+        "benchmarks": None if analysis.bench is None else json.loads(render_json(analysis.bench)),
+        "models": [
+            {**to_jsonable(row), "model_plus_pointees_b_per_entry": row.model_total}
+            for row in analysis.models
+        ],
+        "notes": list(analysis.notes),
+    }
+
+
+def dumps_run(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> str:
+    return dumps(document(run_dir, manifest, analysis))

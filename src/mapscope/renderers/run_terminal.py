@@ -1,0 +1,131 @@
+"""The summary `mapscope run` prints when the program has ended (and `mapscope report` without --html):
+how the run ended, the benchmarks as benchstat summarises them, the model beside the measured bytes per
+entry, the GC figures that matter most, and the files collected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from mapscope.analyses.run_summary import ModelComparison, RunAnalysis
+from mapscope.renderers.bench_terminal import render_plain, render_rich
+from mapscope.runner.manifest import Manifest, Status
+from mapscope.units import human_bytes
+
+_STATUS_STYLE = {
+    Status.OK: "green",
+    Status.FAILED: "red",
+    Status.BUILD_FAILED: "red",
+    Status.INTERRUPTED: "yellow",
+    Status.RUNNING: "yellow",
+}
+# Flags shown in the summary; `mapscope gc stderr.txt` has them all with their cycles.
+_MAX_FLAGS = 4
+
+
+def _headline(run_dir: Path, manifest: Manifest, console: Console) -> None:
+    go = f"Go {manifest.go_release}" if manifest.go_release else "Go release unknown"
+    took = f" in {manifest.seconds:.1f} s" if manifest.seconds is not None else ""
+    console.print(f"Run {run_dir}", style="bold", markup=False, highlight=False)
+    console.print(
+        f"{manifest.status.value} (exit {manifest.exit_code}){took}, {go}: {' '.join(manifest.command)}",
+        style=_STATUS_STYLE[manifest.status],
+        markup=False,
+        highlight=False,
+    )
+    console.print(f"GODEBUG={manifest.godebug}", style="dim", markup=False, highlight=False)
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def model_cells(row: ModelComparison) -> list[str]:
+    """Table cells for one comparison row (shared with the HTML report's wording)."""
+    model = _number(row.model_b_per_entry)
+    if row.model_low is not None and row.model_high is not None and row.model_low != row.model_high:
+        model += f" [{row.model_low:,.1f} … {row.model_high:,.1f}]"
+    pointees = f"+{row.pointee_b_per_entry:,}" if row.pointee_b_per_entry else ""
+    difference = "-" if row.difference_pct is None else f"{row.difference_pct:+.2f}%"
+    return [
+        row.benchmark,
+        row.phase,
+        _number(row.measured_b_per_entry),
+        model,
+        pointees,
+        difference,
+        row.note or "",
+    ]
+
+
+MODEL_COLUMNS = ("benchmark", "phase", "measured B/entry", "model B/entry", "pointees", "difference", "note")
+
+
+def _models(analysis: RunAnalysis, console: Console) -> None:
+    if not analysis.models:
+        return
+    target = next((row.target for row in analysis.models if row.target), None)
+    title = "Live heap per entry after GC: measured (median) and the model" + (
+        f" ({target})" if target else ""
+    )
+    table = Table(title=title, title_justify="left")
+    for column in MODEL_COLUMNS[:-1]:
+        left = column in ("benchmark", "phase")
+        table.add_column(column, justify="left" if left else "right", overflow="fold", no_wrap=not left)
+    notes: list[str] = []
+    for row in analysis.models:
+        *cells, note = model_cells(row)
+        if note:
+            if note not in notes:
+                notes.append(note)
+            cells[-1] += f" ({notes.index(note) + 1})"
+        # Text, not markup: a Go type such as map[int]int would otherwise lose its [int].
+        table.add_row(*(Text(cell) for cell in cells))
+    console.print(table)
+    for number, note in enumerate(notes, start=1):
+        console.print(f"  ({number}) {note}", style="dim", markup=False, highlight=False)
+
+
+def _gc(analysis: RunAnalysis, console: Console) -> None:
+    report = analysis.gc
+    if report is None:
+        return
+    s = report.summary
+    runs = f" in {s.runs} program runs" if s.runs > 1 else ""
+    console.print(f"GC: {s.cycles} cycles{runs} ({s.forced_cycles} forced)", style="bold", markup=False)
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("STW pauses total", f"{s.stw_ms_total} ms")
+    table.add_row("STW per cycle p50 / p99 / max", f"{s.stw_ms.p50} / {s.stw_ms.p99} / {s.stw_ms.max} ms")
+    table.add_row("concurrent mark total", f"{s.mark_ms_total} ms")
+    assist = "n/a" if s.assist_share is None else f"{s.assist_share:.0%}"
+    table.add_row("mark assists, share of mark CPU", assist)
+    table.add_row("GC CPU since start (last cycle)", f"{s.final_cpu_percent}%")
+    table.add_row("peak live heap / peak goal", f"{s.peak_live_mb} MB / {s.peak_goal_mb} MB")
+    console.print(table)
+    for flag in s.flags[:_MAX_FLAGS]:
+        console.print(f"  [{flag.code}] {flag.message}", markup=False, highlight=False)
+
+
+def render(run_dir: Path, manifest: Manifest, analysis: RunAnalysis, console: Console) -> None:
+    _headline(run_dir, manifest, console)
+    if analysis.bench is not None:
+        console.print()
+        if console.is_terminal:
+            console.print(render_rich(analysis.bench), end="", soft_wrap=True)
+        else:
+            console.print(render_plain(analysis.bench), end="", markup=False, highlight=False, soft_wrap=True)
+    console.print()
+    _models(analysis, console)
+    _gc(analysis, console)
+    console.print("Files", style="bold")
+    for entry in manifest.files:
+        console.print(
+            f"  {entry.path}  ({human_bytes(entry.bytes)}, {entry.role.value})", markup=False, highlight=False
+        )
+    for note in (*manifest.notes, *analysis.notes):
+        console.print(f"note: {note}", style="dim", markup=False, highlight=False)

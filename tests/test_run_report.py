@@ -1,0 +1,217 @@
+"""`mapscope report`: the HTML page escapes every name from its input, and renders in a real browser.
+
+The run directory here is made by hand so that names can be hostile: a benchmark called
+`<script>alert(1)</script>`, markup in the command line, the environment and the package name. Its GC
+log is a real Go 1.27.3 log (tests/fixtures/gc); its benchmark figures are those tests/fixtures/run/tinyrun
+printed on Go 1.27.3 (map[int]int, 1000 entries: 36.94 live-B/entry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mapscope.analyses.map_size import size_report
+from mapscope.model.versions import Target
+from mapscope.readers.gotype_source import parse_map_type
+from mapscope.renderers import run_html
+from mapscope.runner.collected import analyze_run
+from mapscope.runner.manifest import (
+    FORMAT,
+    FileEntry,
+    Manifest,
+    Role,
+    Status,
+    Step,
+    read_manifest,
+    write_manifest,
+)
+
+GC_LOG = Path(__file__).parent / "fixtures" / "gc" / "chatter_all_go1.27.3.log"
+HOSTILE = "<script>alert(1)</script>"
+STDOUT = f"""goos: linux
+goarch: amd64
+pkg: <b>evil</b>
+BenchmarkFill/map=map[int]int/n=1000-2   	 100	      5000 ns/op	        36.94 live-B/entry
+BenchmarkFill/map=map[int]int/n=1000-2   	 100	      5100 ns/op	        36.94 live-B/entry
+Benchmark{HOSTILE}-2   	 100	         7 ns/op
+BenchmarkX/map=<img_src=x_onerror=alert(2)>/n=10-2   	 10	  1 ns/op	 5 live-B/entry
+PASS
+"""
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def make_run_dir(root: Path) -> Path:
+    run_dir = root / "run"
+    run_dir.mkdir()
+    (run_dir / "stdout.txt").write_text(STDOUT)
+    shutil.copyfile(GC_LOG, run_dir / "stderr.txt")
+    files = tuple(
+        FileEntry(
+            name,
+            role,
+            None,
+            (run_dir / name).stat().st_size,
+            hashlib.sha256((run_dir / name).read_bytes()).hexdigest(),
+        )
+        for name, role in (("stdout.txt", Role.STDOUT), ("stderr.txt", Role.STDERR))
+    )
+    write_manifest(
+        run_dir,
+        Manifest(
+            format=FORMAT,
+            mapscope_version="test",
+            status=Status.FAILED,
+            exit_code=1,
+            command=("go", "test", "-bench", HOSTILE, "./pkg"),
+            kind="go test",
+            cwd="/tmp/<i>cwd</i>",
+            go_release="1.27.3",
+            go_binary=None,
+            godebug="gctrace=1,gcpacertrace=1,x=<u>",
+            environment=(("GODEBUG", "gctrace=1,gcpacertrace=1,x=<u>"), ("GOFLAGS", "<em>flags</em>")),
+            host=(("system", "Linux"),),
+            started_utc="2026-01-01T00:00:00Z",
+            finished_utc="2026-01-01T00:00:09Z",
+            seconds=9.0,
+            steps=(Step("run", "<pkg>", ("./x.test", HOSTILE), "/tmp", 0.1, 8.9, 1, None, 8.0, 0.5, 50000),),
+            files=files,
+            notes=(f"note with {HOSTILE}",),
+        ),
+    )
+    return run_dir
+
+
+def render(tmp_path: Path) -> Path:
+    run_dir = make_run_dir(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "mapscope", "report", str(run_dir), "--html", str(tmp_path / "report.html")],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return tmp_path / "report.html"
+
+
+def test_every_name_from_input_is_escaped(tmp_path: Path) -> None:
+    page = render(tmp_path).read_text()
+    for raw in (HOSTILE, "<img", "<b>evil", "<i>cwd", "<u>", "<em>flags", "<pkg>"):
+        assert raw not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;img_src=x_onerror=alert(2)&gt;" in page
+    assert page.count("<script>") == 1  # the page's own table-sorting script
+    assert not list(tmp_path.glob(".report.html.*"))  # written atomically, nothing left behind
+
+
+def test_model_beside_measured_and_gc_parts(tmp_path: Path) -> None:
+    run_dir = make_run_dir(tmp_path)
+    manifest = read_manifest(run_dir)
+    analysis = analyze_run(run_dir, manifest)
+    assert analysis.bench is not None and analysis.gc is not None
+    rows = {row.benchmark: row for row in analysis.models}
+    fill = rows["Fill/map=map[int]int/n=1000-2"]
+    assert (fill.measured_b_per_entry, fill.samples, fill.target) == (36.94, 2, "go1.27.3")
+    model = size_report(parse_map_type("map[int]int"), 1000, Target.parse("1.27.3"))
+    assert fill.model_b_per_entry == model.retained_bytes.value / 1000
+    assert fill.difference_pct is not None and abs(fill.difference_pct) < 1
+    hostile = rows["X/map=<img_src=x_onerror=alert(2)>/n=10-2"]
+    assert hostile.model_b_per_entry is None and hostile.note is not None
+    # The gc lines of the log, counted without mapscope's reader.
+    gc_lines = [line for line in GC_LOG.read_bytes().splitlines() if line.startswith(b"gc ")]
+    assert analysis.gc.summary.cycles == len(gc_lines)
+    page = run_html.render(run_dir, manifest, analysis)
+    assert page.count('class="gc-chart"') == 2
+    assert 'class="model-chart"' in page
+
+
+def test_report_text_and_json(tmp_path: Path) -> None:
+    run_dir = make_run_dir(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "mapscope", "report", str(run_dir)],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert HOSTILE in done.stdout and "36.9" in done.stdout
+    done = subprocess.run(
+        [sys.executable, "-m", "mapscope", "report", str(run_dir), "--json"],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
+    document = json.loads(done.stdout)
+    assert document["manifest"]["status"] == "failed"
+    assert document["gc"]["summary"]["cycles"] > 0
+    assert document["models"][0]["measured_b_per_entry"] == 36.94
+
+
+def browser_or_skip() -> object:
+    """Playwright driving Debian's chromium; skipped, saying why, only when either is missing."""
+    if not CHROMIUM.is_file():
+        pytest.skip(
+            "Debian chromium is not installed at /usr/bin/chromium (make test installs it with apt-get)"
+        )
+    api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+    )
+    return api.sync_playwright
+
+
+def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+    sync_playwright = browser_or_skip()
+    page_file = render(tmp_path)
+    problems: list[str] = []
+    with sync_playwright() as playwright:  # type: ignore[operator]
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page()
+            page.on(
+                "console",
+                lambda message: (
+                    problems.append(f"{message.type}: {message.text}")
+                    if message.type in ("error", "warning")
+                    else None
+                ),
+            )
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+            page.goto(page_file.as_uri())
+            page.wait_for_load_state("load")
+            assert page.title().startswith("mapscope run: go test -bench")
+            assert page.locator("svg.gc-chart").count() == 2
+            assert page.locator("svg.gc-chart rect.bar").count() > 0
+            assert page.locator("svg.gc-chart polyline").count() == 3
+            # Fill: measured and model bars; X: measured only (no model for its map).
+            assert page.locator("svg.model-chart rect").count() == 3
+            assert page.evaluate("document.scripts.length") == 1
+            assert page.locator("img, b, u, em, i:not([class])").count() == 0
+            assert HOSTILE in page.locator("table.bench").first.inner_text()
+            # Sorting by measured bytes puts the smallest first: the page's script runs.
+            page.locator("table.models th").nth(2).click()
+            first = page.locator("table.models tr").nth(1).inner_text()
+            assert first.startswith("X/map=<img_src")
+            box = page.locator("svg.gc-chart").first.bounding_box()
+            assert box is not None and box["width"] > 400 and box["height"] > 100
+        finally:
+            browser.close()
+    assert problems == []
