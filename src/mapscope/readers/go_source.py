@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 import tree_sitter_go
@@ -105,10 +106,20 @@ class GoFile:
     declarations: str
     expressions: tuple[MapExpression, ...]
 
+    @cached_property
+    def _by_line(self) -> dict[int, tuple[MapExpression, ...]]:
+        lines: dict[int, list[MapExpression]] = {}
+        for expression in self.expressions:
+            for line in range(expression.first_line, expression.last_line + 1):
+                lines.setdefault(line, []).append(expression)
+        return {
+            line: tuple(sorted(found, key=lambda e: (e.last_line - e.first_line, e.first_line)))
+            for line, found in lines.items()
+        }
+
     def at(self, line: int) -> tuple[MapExpression, ...]:
         """The expressions whose lines include `line`, the most specific (shortest) first."""
-        found = [e for e in self.expressions if e.first_line <= line <= e.last_line]
-        return tuple(sorted(found, key=lambda e: (e.last_line - e.first_line, e.first_line)))
+        return self._by_line.get(line, ())
 
 
 def _text(node: Node | None) -> str:

@@ -7,11 +7,13 @@ from rich.table import Table
 from rich.text import Text
 
 from mapscope.analyses.map_sites import SiteReport
+from mapscope.analyses.profile_diff import ProfileDiff
 from mapscope.analyses.profile_totals import Top
 from mapscope.readers.pprof import ValueType
 from mapscope.units import human_bytes
 
 DEFAULT_TOP_ROWS = 15
+DEFAULT_SITES = 25
 
 
 def quantity(value: int, unit: ValueType | None) -> str:
@@ -41,9 +43,9 @@ def _place(file: str, line: int) -> str:
     return f"{file.rsplit('/', 1)[-1]}:{line}"
 
 
-def sites_table(report: SiteReport) -> Table:
+def sites_table(report: SiteReport, limit: int = DEFAULT_SITES) -> Table:
     unit = report.sample_type
-    objects = report.count_type.type if report.count_type is not None else "count"
+    counted = report.count_type is not None and report.count_type.type != unit.type
     table = Table(
         title=f"Map sites ({unit.type})",
         title_justify="left",
@@ -52,31 +54,31 @@ def sites_table(report: SiteReport) -> Table:
         "a size several classes share, divided by counts; guessed = no map type known",
         caption_justify="left",
     )
-    for column, right in (
-        ("site", False),
-        ("line", False),
-        ("map type", False),
-        ("cause", False),
-        (unit.type, True),
-        (objects, True),
-        ("share", True),
-        ("confidence", False),
-    ):
+    columns = ["site", "line", "map type", "cause", unit.type]
+    if counted and report.count_type is not None:
+        columns.append(report.count_type.type)
+    for column in (*columns, "share", "confidence"):
+        right = column not in ("site", "line", "map type", "cause", "confidence")
         table.add_column(column, justify="right" if right else "left", overflow="fold")
-    for site in report.sites:
+    for site in report.sites[:limit]:
         for position, share in enumerate(site.shares):
             first = position == 0
-            table.add_row(
+            cells: list[str | Text] = [
                 Text(site.function) if first else "",
                 _place(site.file, site.line) if first else "",
                 (site.map_type or f"({site.found_by.value})") if first else "",
                 share.cause,
                 _short(share.value, unit),
-                f"{share.count:,}",
-                _percent(share.value, report.total),
-                share.confidence.value,
-                end_section=position == len(site.shares) - 1,
-            )
+            ]
+            if counted:
+                cells.append(f"{share.count:,}")
+            cells.extend([_percent(share.value, report.total), share.confidence.value])
+            table.add_row(*cells, end_section=position == len(site.shares) - 1)
+    if len(report.sites) > limit:
+        table.caption = (
+            f"{len(report.sites) - limit} more sites (--sites to show them, --json has all); "
+            + str(table.caption)
+        )
     return table
 
 
@@ -118,7 +120,7 @@ def top_table(top: Top, rows: int) -> Table:
     return table
 
 
-def report_view(report: SiteReport, top_rows: int = DEFAULT_TOP_ROWS) -> Group:
+def report_view(report: SiteReport, top_rows: int = DEFAULT_TOP_ROWS, sites: int = DEFAULT_SITES) -> Group:
     unit = report.sample_type
     lines = [
         Text(f"{report.source}: {report.profile_kind.value} profile, {unit.type}", style="bold"),
@@ -133,8 +135,53 @@ def report_view(report: SiteReport, top_rows: int = DEFAULT_TOP_ROWS) -> Group:
         lines.append(Text(f"Source read for: {', '.join(report.source_files)}"))
     parts: list[Table | Text] = [*lines, Text("")]
     if report.sites:
-        parts.extend([sites_table(report), Text("")])
+        parts.extend([sites_table(report, sites), Text("")])
     else:
         parts.append(Text("No map sites found (runtime frames, --source and object sizes gave none)."))
     parts.append(top_table(report.top, top_rows))
     return Group(*parts)
+
+
+def _share_text(share: float | None) -> str:
+    return f"{100 * share:.1f}%" if share is not None else "-"
+
+
+def diff_view(found: ProfileDiff, rows: int) -> Group:
+    unit = found.sample_type
+    header = [
+        Text(
+            f"base: {found.base_source} ({found.base_target}), {unit.type} {quantity(found.base_total, unit)}"
+        ),
+        Text(f"new:  {found.new_source} ({found.new_target}), {unit.type} {quantity(found.new_total, unit)}"),
+        Text(""),
+    ]
+    table = Table(title=f"Map sites, base → new ({unit.type})", title_justify="left", show_edge=False)
+    for column, right in (
+        ("site", False),
+        ("line", False),
+        ("map type", False),
+        ("cause", False),
+        ("base", True),
+        ("new", True),
+        ("delta", True),
+        ("base share", True),
+        ("new share", True),
+    ):
+        table.add_column(column, justify="right" if right else "left", overflow="fold")
+    for row in found.rows[:rows]:
+        sign = "+" if row.delta > 0 else ""
+        table.add_row(
+            Text(row.function),
+            f"{row.file}:{row.line}",
+            row.map_type or "",
+            row.cause,
+            _short(row.base, unit),
+            _short(row.new, unit),
+            f"{sign}{_short(row.delta, unit)}",
+            _share_text(row.base_share),
+            _share_text(row.new_share),
+        )
+    if len(found.rows) > rows:
+        table.caption = f"{len(found.rows) - rows} more rows (--top to show them)"
+        table.caption_justify = "left"
+    return Group(*header, table)
