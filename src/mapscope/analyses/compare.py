@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mapscope.analyses.map_size import SizeReport, size_report
-from mapscope.model.entries import MAX_INLINE
-from mapscope.model.gotypes import GoType, Kind, MapType
+from mapscope.model.gotypes import MAX_INLINE, GoType, Kind, MapType
 from mapscope.model.versions import Target
 from mapscope.units import human_bytes
 

@@ -22,16 +22,14 @@ from enum import StrEnum
 from mapscope.errors import MapscopeError
 from mapscope.model import buckets, sizeclasses, swiss
 from mapscope.model.entries import Box
-from mapscope.model.gotypes import PTR_SIZE, GoType, Kind, MapType
+from mapscope.model.gotypes import MAX_INLINE, POINTER_SHAPED, PTR_SIZE, GoType, Kind, MapType
 from mapscope.model.records import Action, Cause
 from mapscope.model.simulate import simulate
 from mapscope.model.swiss_loads import MAX_TABLE_CAPACITY, SLOTS
 from mapscope.model.versions import Implementation, Target
 from mapscope.readers.go_source import ALLOCATING, ExprKind
 
-MAX_INLINE = 128
 _LARGEST = 1 << 40  # no bucket array, group array or directory of a real heap is larger
-_POINTER_SHAPED = {Kind.POINTER, Kind.UNSAFE_POINTER, Kind.MAP, Kind.CHAN, Kind.FUNC}
 
 
 class MemoryClass(StrEnum):
@@ -83,7 +81,7 @@ def _pointer_arrays(limit: int) -> list[int]:
 def box_size(dynamic: GoType) -> int | None:
     """Heap size of the box an interface conversion allocates for `dynamic` (16 for the tiny allocator's
     blocks), or None when it allocates nothing (pointer-shaped, zero-size, single-byte values)."""
-    if dynamic.size == 0 or dynamic.kind in _POINTER_SHAPED or dynamic.size == 1:
+    if dynamic.size == 0 or dynamic.kind in POINTER_SHAPED or dynamic.size == 1:
         return None
     try:
         box = Box.of(dynamic)

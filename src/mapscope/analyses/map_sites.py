@@ -32,10 +32,10 @@ import numpy as np
 
 from mapscope.analyses import map_causes, profile_totals
 from mapscope.analyses.map_causes import Frame, MapCause
-from mapscope.analyses.map_shapes import MAX_INLINE, Candidate, MemoryClass, Shapes, probe_map_types, shapes
+from mapscope.analyses.map_shapes import Candidate, MemoryClass, Shapes, probe_map_types, shapes
 from mapscope.errors import MapscopeError
 from mapscope.model import buckets, sizeclasses
-from mapscope.model.gotypes import GoType, Kind, MapType
+from mapscope.model.gotypes import MAX_INLINE, GoType, Kind, MapType
 from mapscope.model.ops import Op, OpKind
 from mapscope.model.records import Action, Cause
 from mapscope.model.simulate import simulate

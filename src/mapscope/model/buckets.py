@@ -18,7 +18,7 @@ from mapscope.model import sizeclasses
 from mapscope.model.bucket_loads import evacuated_fraction, evacuation_ops, overflow_needed
 from mapscope.model.engine import MachineFactory, MapMachine
 from mapscope.model.entries import Entries
-from mapscope.model.gotypes import PTR_SIZE, Field, GoType, Kind, MapType
+from mapscope.model.gotypes import MAX_INLINE, PTR_SIZE, Field, GoType, Kind, MapType
 from mapscope.model.ledger import Ledger
 from mapscope.model.records import Cause
 from mapscope.model.scan import allocation_scan
@@ -28,7 +28,6 @@ SLOTS = 8
 HMAP_SIZE = 48
 MAPEXTRA_SIZE = 24
 SLICE_HEADER_SIZE = 24
-MAX_INLINE = 128
 
 
 PTR = GoType(Kind.POINTER, "unsafe.Pointer", PTR_SIZE, PTR_SIZE, PTR_SIZE)

@@ -13,15 +13,13 @@ from dataclasses import dataclass
 
 from mapscope.errors import MapscopeError
 from mapscope.model import sizeclasses
-from mapscope.model.gotypes import GoType, Kind, MapType
+from mapscope.model.gotypes import MAX_INLINE, POINTER_SHAPED, GoType, Kind, MapType
 from mapscope.model.ledger import Ledger
 from mapscope.model.records import Cause
 from mapscope.model.scan import allocation_scan
 from mapscope.model.tiny import TinyPattern
 
-MAX_INLINE = 128
 STATIC_SMALL_INTS = 256
-_POINTER_SHAPED = {Kind.POINTER, Kind.UNSAFE_POINTER, Kind.MAP, Kind.CHAN, Kind.FUNC}
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ class Box:
 
     @classmethod
     def of(cls, dynamic: GoType) -> Box:
-        if dynamic.size == 0 or dynamic.kind in _POINTER_SHAPED:
+        if dynamic.size == 0 or dynamic.kind in POINTER_SHAPED:
             return cls(dynamic, 0, False, 0, -1)
         if dynamic.kind in (Kind.INT, Kind.UINT) and dynamic.size == 1:
             return cls(dynamic, 0, False, 0, -1)

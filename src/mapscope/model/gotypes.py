@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 PTR_SIZE = 8
+# Map keys and values larger than this are stored out of line, one allocation each (both implementations).
+MAX_INLINE = 128
 
 
 class Kind(StrEnum):
@@ -28,6 +30,10 @@ class Kind(StrEnum):
     CHAN = "chan"
     FUNC = "func"
     INTERFACE = "interface"
+
+
+# Kinds whose values are a single pointer: an interface holds them directly, with no box.
+POINTER_SHAPED = frozenset({Kind.POINTER, Kind.UNSAFE_POINTER, Kind.MAP, Kind.CHAN, Kind.FUNC})
 
 
 @dataclass(frozen=True)

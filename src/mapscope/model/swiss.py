@@ -48,7 +48,7 @@ from functools import lru_cache
 from mapscope.model import sizeclasses
 from mapscope.model.engine import MachineFactory, MapMachine
 from mapscope.model.entries import Entries
-from mapscope.model.gotypes import PTR_SIZE, GoType, Kind, MapType
+from mapscope.model.gotypes import MAX_INLINE, PTR_SIZE, GoType, Kind, MapType
 from mapscope.model.ledger import Ledger
 from mapscope.model.records import Cause
 from mapscope.model.scan import array_scan, pointer_words
@@ -63,7 +63,6 @@ from mapscope.model.swiss_loads import (
 )
 from mapscope.model.versions import GoVersion
 
-MAX_INLINE = 128
 HEADER_SIZE = 48
 HEADER_PTRDATA = 24
 TABLE_SIZE = 32
@@ -71,7 +70,6 @@ TABLE_PTRDATA = 24
 SMALL_MAP_ENTRIES = SLOTS
 MAX_ALLOC = 1 << 48
 DENSE_SPAN_BYTES = 8192 - 128 - 128  # a 1-page span less its inline mark bits and heap bits
-_POINTER_SHAPED = {Kind.POINTER, Kind.UNSAFE_POINTER, Kind.MAP, Kind.CHAN, Kind.FUNC}
 
 
 class AssignPath(StrEnum):
