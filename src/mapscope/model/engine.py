@@ -55,7 +55,7 @@ class _Pass:
     def apply(self, op: Op) -> None:
         ledger, index = self.ledger, len(self.points)
         ledger.op_index = index
-        ledger.peak = ledger.retained  # the peak of one operation, as the oracle reads it
+        ledger.peak = 0  # the peak of one operation: read at its structural allocations and its end
         self.entries.gc()
         if op.kind is OpKind.INSERT:
             self.machine.insert(op.count)
