@@ -183,3 +183,22 @@ def evacuation_ops(old_buckets: int, luck: float) -> int:
     spread = 0.5 * math.sqrt(old_buckets)
     value = round(old_buckets * math.log(2) + NormalDist().inv_cdf(luck) * spread)
     return min(old_buckets, max(-(-old_buckets // 2), value))
+
+
+def binomial_quantile(n: int, p: float, luck: float) -> int:
+    """The `luck` quantile of Binomial(n, p): e.g. how many of n old overflow buckets are not evacuated yet."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    if n > _EXACT_LIMIT:
+        value = n * p + NormalDist().inv_cdf(luck) * math.sqrt(n * p * (1.0 - p))
+        return min(n, max(0, round(value)))
+    log_q = math.log1p(-p)
+    cumulative = 0.0
+    for k in range(n + 1):
+        log_term = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+        cumulative += math.exp(log_term + k * math.log(p) + (n - k) * log_q)
+        if cumulative >= luck:
+            return k
+    return n

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mapscope.model import sizeclasses
-from mapscope.model.bucket_loads import evacuated_fraction, evacuation_ops, overflow_needed
+from mapscope.model.bucket_loads import binomial_quantile, evacuated_fraction, evacuation_ops, overflow_needed
 from mapscope.model.engine import MachineFactory, MapMachine
 from mapscope.model.entries import Entries
 from mapscope.model.gotypes import MAX_INLINE, PTR_SIZE, Field, GoType, Kind, MapType
@@ -274,7 +274,7 @@ class BucketMachine(MapMachine):
             share = self._evacuated_share()
             in_new = self.count - round(self.old_count * (1.0 - share))
             if self._layout.pointerful:
-                alive = round(self.old_overflow * (1.0 - share))
+                alive = binomial_quantile(self.old_overflow, 1.0 - share, self._luck)
                 self._ledger.release(
                     "old-overflow", "old buckets evacuated", self._ledger.live_objects("old-overflow") - alive
                 )
@@ -292,10 +292,11 @@ class BucketMachine(MapMachine):
         if self.old is None:
             return
         self.writes_done += writes
-        if self.writes_done >= self.writes_needed:
-            if self._layout.pointerful:
-                self._ledger.release("old-overflow", "old buckets evacuated")
-            self._settle_overflow()
+        done = self.writes_done >= self.writes_needed
+        if done and self._layout.pointerful:
+            self._ledger.release("old-overflow", "old buckets evacuated")
+        self._settle_overflow()
+        if done:
             self._finish_growth()
 
     # -- operations ---------------------------------------------------------------------------------
@@ -327,8 +328,10 @@ class BucketMachine(MapMachine):
             self.count += step
             self.most_since_seed = max(self.most_since_seed, self.count)
             count -= step
-            self._settle_overflow()
-            self._write(step)
+            if self.old is not None:
+                self._write(step)
+            else:
+                self._settle_overflow()
 
     def delete(self, count: int) -> None:
         self._entries.delete(count)
