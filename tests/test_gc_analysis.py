@@ -12,14 +12,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mapscope.analyses import gc_summary, mmu
-from mapscope.analyses.gc_summary import Joined
-from mapscope.readers.gctrace import GcCycle, GctraceReader
+from mapscope.analyses.gc_summary import CycleFigures, Joined
+from mapscope.readers.gctrace import GcColumns, GcCycle, GctraceReader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gc"
 
 
 def joined(data: bytes) -> Joined:
-    return gc_summary.join(GctraceReader(io.BytesIO(data)))
+    return gc_summary.join(GctraceReader(io.BytesIO(data)).read())
+
+
+def cycles(result: Joined) -> list[CycleFigures]:
+    return list(result.figures())
+
+
+def mmu_of(result: Joined, windows_ms: tuple[float, ...] = mmu.DEFAULT_WINDOWS_MS) -> mmu.MmuCurve:
+    return mmu.mmu_curve(result.log.gc, result.run, windows_ms)
 
 
 def raw_fields(line: str) -> dict[str, list[str]]:
@@ -41,7 +49,7 @@ def gc_lines(path: Path) -> list[str]:
 def test_totals_and_percentiles_equal_the_printed_figures(shared_samples: Path) -> None:
     path = shared_samples / "gctrace" / "gctrace_go1.21.13.log"
     fields = [raw_fields(line) for line in gc_lines(path)]
-    summary = gc_summary.summarize(joined(path.read_bytes()).cycles)
+    summary = gc_summary.summarize(joined(path.read_bytes()))
     sweep = [Decimal(f["clock"][0]) for f in fields]
     mark_term = [Decimal(f["clock"][2]) for f in fields]
     stw = sorted(a + b for a, b in zip(sweep, mark_term, strict=True))
@@ -69,7 +77,7 @@ def test_flags_follow_the_printed_figures(shared_samples: Path) -> None:
     )
     over = tuple(i + 1 for i, f in enumerate(fields) if int(f["heap"][1]) > int(f["heap"][3]))
     forced = tuple(i + 1 for i, line in enumerate(lines) if line.endswith("(forced)"))
-    summary = gc_summary.summarize(joined(path.read_bytes()).cycles)
+    summary = gc_summary.summarize(joined(path.read_bytes()))
     by_code = {flag.code: flag for flag in summary.flags}
     assert by_code["assists-dominate"].cycles == dominated == (4, 6)
     assert by_code["heap-goal-overshot"].cycles == over == (3, 4)
@@ -82,12 +90,12 @@ def test_pacer_lines_join_their_cycle() -> None:
     for log in ("chatter_all_go1.25.5.log", "chatter_all_go1.27.3.log", "leakcheck_go1.27.3.log"):
         result = joined((FIXTURES / log).read_bytes())
         assert result.unjoined_lines == 0
-        with_assist = [f for f in result.cycles if f.assist is not None]
-        assert len(with_assist) == len(result.cycles)
+        with_assist = [f for f in cycles(result) if f.assist is not None]
+        assert len(with_assist) == len(result)
         for figures in with_assist:
             assert figures.assist is not None
             assert figures.assist.heap_start_mb == figures.cycle.heap_before_mb
-        assert sum(f.sweep is not None for f in result.cycles) == (FIXTURES / log).read_bytes().count(
+        assert sum(f.sweep is not None for f in cycles(result)) == (FIXTURES / log).read_bytes().count(
             b"sweep done"
         )
 
@@ -95,11 +103,11 @@ def test_pacer_lines_join_their_cycle() -> None:
 def test_scav_and_scan_lines_join(shared_samples: Path) -> None:
     data = (FIXTURES / "chatter_all_go1.27.3.log").read_bytes()
     result = joined(data)
-    assert sum(len(f.scav) for f in result.cycles) == data.count(b"scav ")
+    assert sum(len(f.scav) for f in cycles(result)) == data.count(b"scav ")
     green = (shared_samples / "gctrace" / "gctrace2_go1.27.3.log").read_bytes()
     result = joined(green)
-    assert all(f.scan_total is not None for f in result.cycles)
-    assert sum(len(f.scan_classes) for f in result.cycles) == green.count(b"scan: class")
+    assert all(f.scan_total is not None for f in cycles(result))
+    assert sum(len(f.scan_classes) for f in cycles(result)) == green.count(b"scan: class")
 
 
 def test_periodic_gc_marks_the_next_cycle() -> None:
@@ -109,8 +117,8 @@ def test_periodic_gc_marks_the_next_cycle() -> None:
         b"4->4->2 MB, 8 MB goal, 0 MB stacks, 0 MB globals, 2 P\n"
     )
     result = joined(data)
-    assert result.cycles[0].periodic
-    summary = gc_summary.summarize(result.cycles)
+    assert cycles(result)[0].periodic
+    summary = gc_summary.summarize(result)
     assert summary.periodic_cycles == 1
     assert {flag.code for flag in summary.flags} >= {"periodic-gc"}
 
@@ -119,24 +127,27 @@ def test_several_runs_and_missing_cycles(shared_samples: Path) -> None:
     log = (shared_samples / "gctrace" / "gctrace_go1.27.3.log").read_bytes()
     without_third = b"".join(line for line in log.splitlines(keepends=True) if not line.startswith(b"gc 3 "))
     result = joined(log + without_third)
-    summary = gc_summary.summarize(result.cycles)
+    summary = gc_summary.summarize(result)
     assert summary.runs == 2 and summary.cycles == 19 and summary.missing_cycles == 1
     codes = {flag.code for flag in summary.flags}
     assert {"several-runs", "missing-cycles"} <= codes
-    assert [len(run) for run in result.runs()] == [10, 9]
+    assert np.bincount(result.run).tolist() == [10, 9]
 
 
 def test_percentiles_nearest_rank() -> None:
-    values = [Decimal(v) for v in ("5", "1", "4", "2", "3")]
-    spread = gc_summary.percentiles(values)
+    # 5, 1, 4, 2, 3 ms as printed ("5", "1.0", "4", "2.0", "3"): each pick keeps its printed decimals.
+    micros = np.array([5000, 1000, 4000, 2000, 3000])
+    spread = gc_summary.percentiles(micros, np.array([0, 1, 0, 1, 0]))
     assert (spread.p50, spread.p90, spread.p99, spread.max) == (
         Decimal(3),
         Decimal(5),
         Decimal(5),
         Decimal(5),
     )
+    assert str(spread.p50) == "3"
+    assert str(gc_summary.percentiles(micros[[1, 3]], np.array([1, 1])).p50) == "1.0"
     with pytest.raises(ValueError):
-        gc_summary.summarize([])
+        gc_summary.summarize(joined(b"no gc lines here\n"))
 
 
 def one_cycle_curve() -> mmu.MmuCurve:
@@ -146,7 +157,7 @@ def one_cycle_curve() -> mmu.MmuCurve:
         b"gc 1 @0.010s 0%: 1.0+8.0+1.0 ms clock, 2.0+2.0/2.0/4.0+2.0 ms cpu, "
         b"4->4->4 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P\n"
     )
-    return mmu.mmu_curve(joined(line).runs(), windows_ms=(0.5, 1.0, 2.0, 10.0, 20.0, 25.0))
+    return mmu_of(joined(line), (0.5, 1.0, 2.0, 10.0, 20.0, 25.0))
 
 
 def test_mmu_by_hand() -> None:
@@ -228,8 +239,9 @@ def runs_of_cycles(draw: st.DrawFn) -> list[GcCycle]:
 @given(runs_of_cycles())
 def test_mmu_matches_a_grid_built_independently(cycles: list[GcCycle]) -> None:
     windows = (0.5, 1.0, 2.5, 7.3, 20.0)
-    curve = mmu.mmu_curve([cycles], windows)
-    for point in curve.points:
+    columns = GcColumns.from_records(cycles)
+    result = mmu.mmu_curve(columns, np.zeros(len(cycles), dtype=np.int64), windows)
+    for point in result.points:
         for with_mark, value in ((False, point.stw), (True, point.mark)):
             expected = grid_mmu(cycles, point.window_ms, with_mark)
             if expected is None:
@@ -249,11 +261,11 @@ def brute_force_mmu(edges: np.ndarray, integral: np.ndarray, window: float, step
 
 @pytest.mark.parametrize("with_mark", [False, True])
 def test_mmu_matches_brute_force(shared_samples: Path, with_mark: bool) -> None:
-    run = joined((shared_samples / "gctrace" / "gctrace_go1.24.11.log").read_bytes()).runs()[0]
-    timeline = mmu._timelines([run])[with_mark]
+    result = joined((shared_samples / "gctrace" / "gctrace_go1.24.11.log").read_bytes())
+    assert int(result.run.max()) == 0
+    timeline = mmu._timelines(result.log.gc, result.run)[with_mark]
     edges, integral = timeline.edges, timeline.integral
-    curve = mmu.mmu_curve([run], windows_ms=(1.0, 5.0, 50.0))
-    for point in curve.points:
+    for point in mmu_of(result, (1.0, 5.0, 50.0)).points:
         expected = brute_force_mmu(edges, integral, point.window_ms, 0.001)
         assert (point.mark if with_mark else point.stw) == pytest.approx(expected, abs=2e-3)
 
@@ -262,8 +274,8 @@ def test_mmu_of_several_runs_is_the_worst_run(shared_samples: Path) -> None:
     short = (shared_samples / "gctrace" / "gctrace_go1.23.9.log").read_bytes()
     long = (shared_samples / "gctrace" / "gctrace_go1.21.13.log").read_bytes()
     windows = (1.0, 3.0, 30.0, 300.0, 400.0)
-    alone = [mmu.mmu_curve(joined(data).runs(), windows) for data in (short, long)]
-    both = mmu.mmu_curve(joined(short + long + short).runs(), windows)
+    alone = [mmu_of(joined(data), windows) for data in (short, long)]
+    both = mmu_of(joined(short + long + short), windows)
     for index, point in enumerate(both.points):
         for model in ("stw", "mark"):
             values = [getattr(curve.points[index], model) for curve in alone]
@@ -276,9 +288,8 @@ def test_mmu_of_several_runs_is_the_worst_run(shared_samples: Path) -> None:
 
 
 def test_mmu_is_bounded_and_mark_cpu_only_lowers_it(shared_samples: Path) -> None:
-    run = joined((shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.26.6.log").read_bytes()).runs()
-    curve = mmu.mmu_curve(run)
-    values = [(p.stw, p.mark) for p in curve.points if p.stw is not None and p.mark is not None]
+    result = mmu_of(joined((shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.26.6.log").read_bytes()))
+    values = [(p.stw, p.mark) for p in result.points if p.stw is not None and p.mark is not None]
     assert values
     for stw, mark in values:
         assert 0.0 <= mark <= stw <= 1.0

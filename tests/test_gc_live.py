@@ -19,6 +19,7 @@ PROGRAM = """package main
 import (
 	"fmt"
 	"os"
+	"time"
 )
 
 var keep []map[int][]byte
@@ -30,9 +31,14 @@ func main() {
 			m[i] = make([]byte, 64)
 		}
 		keep = append(keep, m)
+		// The runtime prints a gctrace line in pieces: a write of ours while a cycle is still printing
+		// could land inside it. Once the cycle this round started has ended, the line is whole.
+		time.Sleep(30 * time.Millisecond)
 		fmt.Fprintf(os.Stderr, "round %d\\n", round)
 	}
 	fmt.Println(len(keep))
+	// A GC still printing its gctrace line when main returns is cut off mid-line: let it finish.
+	time.Sleep(100 * time.Millisecond)
 }
 """
 

@@ -155,6 +155,24 @@ def test_broken_references_in_unusual_encodings() -> None:
     assert "sample 0 refers to location 9" in problem(data)
 
 
+def test_broken_references_in_unusual_location_encodings() -> None:
+    """The same checks hold when the location bodies need the per-location (upb) path."""
+    p = valid()
+    p.location[0].line[0].function_id = 5
+    body = p.location[0].SerializeToString() + b"\x35\x00\x00\x00\x00"  # an unknown fixed32 field
+    p.ClearField("location")
+    data = p.SerializeToString() + b"\x22" + bytes([len(body)]) + body
+    assert "location 1 refers to function 5" in problem(data)
+
+
+def test_bad_varint_inside_a_location() -> None:
+    p = valid()
+    p.ClearField("location")
+    bad_location = b"\x08" + b"\xff" * 11  # id with an 11-byte varint
+    data = p.SerializeToString() + b"\x22" + bytes([len(bad_location)]) + bad_location
+    assert "a location is not a valid Location message" in problem(data)
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

@@ -327,6 +327,76 @@ def test_vectorized_decoding_takes_go_profiles(shared_samples: Path) -> None:
         assert _columns_equal(fast, pprof.decode_samples_with_upb(raw, name))
 
 
+@st.composite
+def location_bodies(draw: st.DrawFn) -> bytes:
+    parts = []
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["scalar", "line", "unknown", "unknown_len", "wrong_wire"]))
+        if kind == "scalar":
+            parts.append(_field(draw(st.sampled_from([1, 2, 3, 5])), 0) + _encode_varint(draw(_varint)))
+        elif kind == "line":
+            inner = b"".join(
+                _field(draw(st.integers(1, 4)), 0) + _encode_varint(draw(_varint))
+                for _ in range(draw(st.integers(0, 4)))
+            )
+            parts.append(_field(4, 2) + _encode_varint(len(inner)) + inner)
+        elif kind == "unknown":
+            parts.append(_field(draw(st.integers(6, 100)), 0) + _encode_varint(draw(_varint)))
+        elif kind == "unknown_len":
+            payload = draw(st.binary(max_size=6))
+            parts.append(_field(draw(st.integers(6, 100)), 2) + _encode_varint(len(payload)) + payload)
+        else:
+            parts.append(
+                _field(draw(st.integers(1, 5)), 2) + b"\x01" + _encode_varint(draw(st.integers(0, 127)))
+            )
+    return b"".join(parts)
+
+
+_LOCATION_COLUMNS = ("ids", "mapping_ids", "address", "is_folded", "line_counts", "function_ids", "line_number",
+                     "line_column")  # fmt: skip
+
+
+def _location_columns_equal(a: pprof.LocationColumns, b: pprof.LocationColumns) -> bool:
+    return all(
+        getattr(a, n).dtype == getattr(b, n).dtype and np.array_equal(getattr(a, n), getattr(b, n))
+        for n in _LOCATION_COLUMNS
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(location_bodies(), max_size=8))
+def test_vectorized_location_decoding_agrees_with_upb(bodies: list[bytes]) -> None:
+    fast = pprof.decode_location_bodies(bodies)
+    try:
+        slow = pprof.decode_locations_with_upb(bodies, "hypothesis")
+    except MapscopeError:
+        assert fast is None
+        return
+    if fast is not None:
+        assert _location_columns_equal(fast, slow)
+
+
+def test_go_profiles_take_the_vectorized_location_path(shared_samples: Path) -> None:
+    for name in ("heap_go1.27.3.pb.gz", "cpu_go1.22.10.pb.gz", "goroutine_go1.27.3.pb.gz"):
+        data = gzip.decompress((shared_samples / "pprof" / name).read_bytes())
+        raw = profile_pb2.ProfileRawSamples.FromString(data).location
+        fast = pprof.decode_location_bodies(raw)
+        assert fast is not None and fast.line_counts.sum() > 0
+        assert _location_columns_equal(fast, pprof.decode_locations_with_upb(raw, name))
+
+
+def test_locations_read_as_records_and_back(shared_samples: Path) -> None:
+    profile = load(shared_samples / "pprof" / "cpu_go1.27.3.pb.gz")
+    records = list(profile.locations)
+    assert len(records) == len(profile.locations) and records[-1] == profile.locations[-1]
+    again = pprof.Locations.of(records)
+    for name in ("ids", "mapping", "address", "is_folded", "line_offsets", "line_function", "line_number",
+                 "line_column"):  # fmt: skip
+        assert np.array_equal(getattr(again, name), getattr(profile.locations, name)), name
+    inlined = next(loc for loc in records if len(loc.lines) > 1)
+    assert profile.locations[np.int64(records.index(inlined))] == inlined
+
+
 def test_generated_module_matches_the_proto(tmp_path: Path) -> None:
     """profile_pb2.py is what scripts/gen_profile_pb2.sh makes from profile.proto today."""
     protoc = pytest.importorskip("grpc_tools.protoc")

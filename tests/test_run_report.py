@@ -3,7 +3,8 @@
 The run directory here is made by hand so that names can be hostile: a benchmark called
 `<script>alert(1)</script>`, markup in the command line, the environment and the package name. Its GC
 log is a real Go 1.27.3 log (tests/fixtures/gc); its benchmark figures are those tests/fixtures/run/tinyrun
-printed on Go 1.27.3 (map[int]int, 1000 entries: 36.94 live-B/entry).
+printed on Go 1.27.3 (map[int]int, 1000 entries: 36.94 live-B/entry); its heap profile is a real Go
+1.27.3 one of tests/fixtures/profile_sites/program, whose directory is the package's.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from mapscope.runner.manifest import (
 )
 
 GC_LOG = Path(__file__).parent / "fixtures" / "gc" / "chatter_all_go1.27.3.log"
+SITES = Path(__file__).parent / "fixtures" / "profile_sites"
+# The whole GC log arrives between the configuration lines and the first result line.
+ARRIVALS = "o 3\ne 54\no 9\n"
 HOSTILE = "<script>alert(1)</script>"
 STDOUT = f"""goos: linux
 goarch: amd64
@@ -60,16 +64,24 @@ def make_run_dir(root: Path) -> Path:
     run_dir = root / "run"
     run_dir.mkdir()
     (run_dir / "stdout.txt").write_text(STDOUT)
+    (run_dir / "arrivals.txt").write_text(ARRIVALS)
     shutil.copyfile(GC_LOG, run_dir / "stderr.txt")
+    (run_dir / "profiles").mkdir()
+    shutil.copyfile(SITES / "go1.27.3" / "rate1" / "allocs.pb.gz", run_dir / "profiles" / "sites.mem.pprof")
     files = tuple(
         FileEntry(
             name,
             role,
-            None,
+            package,
             (run_dir / name).stat().st_size,
             hashlib.sha256((run_dir / name).read_bytes()).hexdigest(),
         )
-        for name, role in (("stdout.txt", Role.STDOUT), ("stderr.txt", Role.STDERR))
+        for name, role, package in (
+            ("stdout.txt", Role.STDOUT, None),
+            ("stderr.txt", Role.STDERR, None),
+            ("arrivals.txt", Role.ARRIVALS, None),
+            ("profiles/sites.mem.pprof", Role.MEM_PROFILE, "sitesprog"),
+        )
     )
     write_manifest(
         run_dir,
@@ -89,7 +101,10 @@ def make_run_dir(root: Path) -> Path:
             started_utc="2026-01-01T00:00:00Z",
             finished_utc="2026-01-01T00:00:09Z",
             seconds=9.0,
-            steps=(Step("run", "<pkg>", ("./x.test", HOSTILE), "/tmp", 0.1, 8.9, 1, None, 8.0, 0.5, 50000),),
+            steps=(
+                Step("run", "<pkg>", ("./x.test", HOSTILE), "/tmp", 0.1, 8.9, 1, None, 8.0, 0.5, 50000),
+                Step("run", "sitesprog", ("./s.test",), str(SITES / "program"), 9, 1, 0, None, 1, 0, 1),
+            ),
             files=files,
             notes=(f"note with {HOSTILE}",),
         ),
@@ -139,6 +154,20 @@ def test_model_beside_measured_and_gc_parts(tmp_path: Path) -> None:
     page = run_html.render(run_dir, manifest, analysis)
     assert page.count('class="gc-chart"') == 2
     assert 'class="model-chart"' in page
+    # Every cycle of the log arrived before the first result: Fill's two samples (200 iterations) get
+    # the first's; the log's pacer-started cycles are its gc lines without "(forced)".
+    paced = [line for line in gc_lines if not line.endswith(b"(forced)")]
+    by_name = {row.benchmark: row for row in analysis.gc_per_op}
+    assert by_name["Fill/map=map[int]int/n=1000-2"].cycles == len(paced)
+    assert by_name["Fill/map=map[int]int/n=1000-2"].iterations == 200
+    assert by_name[f"{HOSTILE}-2"].cycles == 0
+    # The heap profile's map sites, with the program's source: bigValues stores [1024]byte values.
+    (found,) = analysis.sites
+    assert found.package == "sitesprog" and found.source_dir == str(SITES / "program")
+    assert any(
+        s.function == "main.bigValues" and s.map_type == "map[int][1024]byte" for s in found.report.sites
+    )
+    assert 'class="sites"' in page and "main.bigValues" in page and 'class="gc-per-op"' in page
 
 
 def test_report_text_and_json(tmp_path: Path) -> None:
@@ -163,6 +192,8 @@ def test_report_text_and_json(tmp_path: Path) -> None:
     assert document["manifest"]["status"] == "failed"
     assert document["gc"]["summary"]["cycles"] > 0
     assert document["models"][0]["measured_b_per_entry"] == 36.94
+    assert {row["benchmark"] for row in document["gc_per_op"]} >= {"Fill/map=map[int]int/n=1000-2"}
+    assert document["map_sites"][0]["package"] == "sitesprog" and document["map_sites"][0]["sites"]
 
 
 def browser_or_skip() -> object:
@@ -203,6 +234,8 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
             assert page.locator("svg.gc-chart polyline").count() == 3
             # Fill: measured and model bars; X: measured only (no model for its map).
             assert page.locator("svg.model-chart rect").count() == 3
+            assert page.locator("table.sites tr").count() > 5
+            assert HOSTILE in page.locator("table.gc-per-op").inner_text()
             assert page.evaluate("document.scripts.length") == 1
             assert page.locator("img, b, u, em, i:not([class])").count() == 0
             assert HOSTILE in page.locator("table.bench").first.inner_text()

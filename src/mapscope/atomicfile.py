@@ -10,14 +10,19 @@ from mapscope.errors import MapscopeError
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` (UTF-8) to `path` through a temporary file in the same folder and os.replace.
+    """Write `text` (UTF-8) to `path` through a temporary file in the same folder and os.replace."""
+    write_atomic_bytes(path, text.encode("utf-8"))
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and os.replace.
 
     The temporary file is created like any other file (the umask applies), unlike mkstemp's 0600.
     """
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with open(temporary, "x", encoding="utf-8") as out:
-            out.write(text)
+        with open(temporary, "xb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)

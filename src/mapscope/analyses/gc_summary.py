@@ -1,30 +1,36 @@
-"""Per-cycle and overall GC figures from gctrace records: pauses, mark time, GC CPU, heap against goal.
+"""Per-cycle and overall GC figures from a gctrace log: pauses, mark time, GC CPU, heap against goal.
 
-Everything that comes straight from the log stays `Decimal`/`int` in the log's units, so totals and
-percentiles are exact sums and picks of printed figures; shares and rates are floats.
+Everything works on the reader's columns (readers/gctrace.py), so a log of millions of cycles costs
+numpy operations, not Python objects; `Joined.figures` builds a record per cycle for the renderers that
+list cycles. Figures that come straight from the log stay exact integers in the log's units (durations in
+microseconds with their printed decimals), so totals and percentiles are exact sums and picks of printed
+figures and come out as the `Decimal` milliseconds the log shows; shares and rates are floats.
 
 Pacer, scavenger and gctrace=2 lines carry no cycle number, so they are joined by position. Each cycle's
 pacer output starts with its `assist ratio` line (printed when the cycle starts) and everything up to the
 next cycle's start belongs to it: real logs print the `sweep done` and `scav` lines of a cycle before or
 after its gc line depending on a race (runtime.GC() sweeps while the gc line waits for the print lock),
 but never after the next cycle has started, because a cycle finishes the previous sweep before starting.
-Without pacer lines, a cycle's group starts at its gc line. `GC forced` (the periodic GC) marks the
-cycle that starts next.
+Without pacer lines, a cycle's group starts at its gc line. Within a group, the first `% CPU` line before
+the gc line, the first `sweep done` line, every `scav` line, and the `scan:` lines after the gc line (the
+first total, every class) are the cycle's; any other side line, and every side line of a group without a
+gc line, is unjoined. `GC forced` (the periodic GC) marks the cycle that starts next.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from itertools import pairwise
+
+import numpy as np
 
 from mapscope.analyses.mmu import MmuCurve
+from mapscope.readers.bytecursor import Bools, Ints
 from mapscope.readers.gctrace import (
     GcCycle,
-    GcForced,
-    GctraceRecord,
+    GctraceLog,
     PacerAssist,
     PacerCycleEnd,
     PacerSweepDone,
@@ -32,6 +38,7 @@ from mapscope.readers.gctrace import (
     ScanTotal,
     ScavLine,
     UnrecognizedLine,
+    ms_decimal,
 )
 
 # A pause this long is noticeable to latency-sensitive services; Go's own target is well below it.
@@ -129,20 +136,87 @@ class GcSummary:
 
 @dataclass(frozen=True)
 class Joined:
-    """Cycles with their side lines, plus what could not be placed (a few examples of each, and counts)."""
+    """The log's cycles (its gc lines, in order) with their side lines as row numbers into the log's tables
+    (-1: none), derived per-cycle columns, and what could not be placed (a few examples, and counts).
 
-    cycles: tuple[CycleFigures, ...]
+    A cycle's scav rows are `scav_rows[scav_from[i]:scav_from[i + 1]]`, its scan classes likewise.
+    Durations derived from printed ones keep the most decimals of their parts, as a `Decimal` sum would.
+    """
+
+    log: GctraceLog
+    run: Ints
+    periodic: Bools
+    assist: Ints
+    end: Ints
+    sweep: Ints
+    scan_total: Ints
+    scav_from: Ints
+    scav_rows: Ints
+    class_from: Ints
+    class_rows: Ints
+    stw_us: Ints
+    stw_decimals: Ints
+    mark_cpu_us: Ints
+    mark_cpu_decimals: Ints
+    assists_dominate: Bools
+    goal_overshoot_mb: Ints
+    goal_overshot: Bools
     unjoined_lines: int
     unjoined_examples: tuple[int, ...]
     unrecognized_lines: int
     unrecognized_examples: tuple[UnrecognizedLine, ...]
 
-    def runs(self) -> tuple[tuple[GcCycle, ...], ...]:
-        """The gc lines of each program run in the log, in order."""
-        grouped: dict[int, list[GcCycle]] = {}
-        for figures in self.cycles:
-            grouped.setdefault(figures.run, []).append(figures.cycle)
-        return tuple(tuple(cycles) for cycles in grouped.values())
+    def __len__(self) -> int:
+        return len(self.run)
+
+    def stw_ms(self, row: int) -> Decimal:
+        return ms_decimal(int(self.stw_us[row]), int(self.stw_decimals[row]))
+
+    def figure(self, row: int) -> CycleFigures:
+        """One cycle as a record."""
+        log = self.log
+        mark_cpu = int(self.mark_cpu_us[row])
+        gc = log.gc
+
+        def share(column: Ints) -> float | None:
+            return int(column[row]) / mark_cpu if mark_cpu else None
+
+        def side(table_row: int, table: object) -> object:
+            return None if table_row < 0 else table.record(table_row)  # type: ignore[attr-defined]
+
+        scav = self.scav_rows[self.scav_from[row] : self.scav_from[row + 1]]
+        classes = self.class_rows[self.class_from[row] : self.class_from[row + 1]]
+        return CycleFigures(
+            cycle=gc.record(row),
+            run=int(self.run[row]),
+            periodic=bool(self.periodic[row]),
+            stw_ms=self.stw_ms(row),
+            mark_cpu_ms=ms_decimal(mark_cpu, int(self.mark_cpu_decimals[row])),
+            assist_share=share(gc.assist_cpu_us),
+            background_share=share(gc.background_cpu_us),
+            idle_share=share(gc.idle_cpu_us),
+            assists_dominate=bool(self.assists_dominate[row]),
+            goal_overshoot_mb=int(self.goal_overshoot_mb[row]),
+            goal_overshot=bool(self.goal_overshot[row]),
+            assist=side(int(self.assist[row]), log.assist),  # type: ignore[arg-type]
+            end=side(int(self.end[row]), log.end),  # type: ignore[arg-type]
+            sweep=side(int(self.sweep[row]), log.sweep),  # type: ignore[arg-type]
+            scav=tuple(log.scav.record(int(r)) for r in scav),  # type: ignore[misc]
+            scan_total=side(int(self.scan_total[row]), log.scan),  # type: ignore[arg-type]
+            scan_classes=tuple(log.scan.record(int(r)) for r in classes),  # type: ignore[misc]
+        )
+
+    def figures(self, rows: Iterable[int] | None = None) -> Iterator[CycleFigures]:
+        """Records of the given cycles (default: all, in order), built one at a time."""
+        for row in range(len(self)) if rows is None else rows:
+            yield self.figure(row)
+
+    def longest_pauses(self, count: int) -> Ints:
+        """The rows of the `count` cycles with the longest pauses (ties: earlier first), in log order."""
+        if len(self) <= count:
+            return np.arange(len(self))
+        longest = np.argsort(-self.stw_us, kind="stable")[:count]
+        return np.sort(longest)
 
 
 @dataclass(frozen=True)
@@ -165,269 +239,247 @@ class GcReport:
     mmu: MmuCurve
 
 
-@dataclass
-class _Group:
-    """A cycle being assembled while the stream is joined (local to one join call)."""
-
-    periodic: bool
-    assist: PacerAssist | None = None
-    cycle: GcCycle | None = None
-    end: PacerCycleEnd | None = None
-    sweep: PacerSweepDone | None = None
-    scav: list[ScavLine] = field(default_factory=list)
-    scan_total: ScanTotal | None = None
-    scan_classes: list[ScanClass] = field(default_factory=list)
-
-    def side_lines(self) -> list[int]:
-        found = [self.assist, self.end, self.sweep, self.scan_total, *self.scav, *self.scan_classes]
-        return [record.line for record in found if record is not None]
+def _groups_of(lines: Ints, openings: Ints) -> Ints:
+    """For each line, the group open at it (-1 before the first)."""
+    return np.searchsorted(openings, lines, side="right") - 1
 
 
-def _share(part: Decimal, whole: Decimal) -> float | None:
-    return float(part) / float(whole) if whole else None
+def _first_per_group(groups: Ints, eligible: Bools, count: int) -> tuple[Ints, Bools]:
+    """Per group, the first eligible row (-1 when none); and which rows those are."""
+    chosen = np.full(count, -1, dtype=np.int64)
+    rows = np.flatnonzero(eligible)
+    kept = np.zeros(len(groups), dtype=np.bool_)
+    if len(rows):
+        unique, first = np.unique(groups[rows], return_index=True)
+        chosen[unique] = rows[first]
+        kept[rows[first]] = True
+    return chosen, kept
 
 
-def _figures(group: _Group, cycle: GcCycle, run: int) -> CycleFigures:
-    mark_cpu = cycle.assist_cpu_ms + cycle.background_cpu_ms + cycle.idle_cpu_ms
-    overshoot = cycle.heap_after_mb - cycle.heap_goal_mb
+def _offsets(owners: Ints, count: int) -> Ints:
+    return np.concatenate(([0], np.cumsum(np.bincount(owners, minlength=count)))).astype(np.int64)
+
+
+def join(log: GctraceLog) -> Joined:
+    """Groups the log's lines into cycles (see the module docstring for the rules)."""
+    gc = log.gc
+    cycles = len(gc)
+    # Openers in line order: an assist line always opens a group, a gc line when the previous opener was
+    # a gc line (its group has its cycle already) or there is none.
+    opener_lines = np.concatenate((log.assist.line, gc.line))
+    is_gc = np.concatenate((np.zeros(len(log.assist), np.bool_), np.ones(cycles, np.bool_)))
+    order = np.argsort(opener_lines, kind="stable")
+    opener_lines, is_gc = opener_lines[order], is_gc[order]
+    opens = ~is_gc | np.concatenate(([True], is_gc[:-1]))
+    group_of_opener = np.cumsum(opens) - 1
+    openings = opener_lines[opens]
+    groups = len(openings)
+    gc_group = group_of_opener[is_gc]
+    group_cycle = np.full(groups, -1, dtype=np.int64)
+    group_cycle[gc_group] = np.arange(cycles)
+    group_gc_line = np.full(groups, np.iinfo(np.int64).max, dtype=np.int64)
+    group_gc_line[gc_group] = gc.line
+    group_assist = np.full(groups, -1, dtype=np.int64)
+    group_assist[group_of_opener[~is_gc]] = np.arange(len(log.assist))
+    # Indexed by group, with one more entry for "before the first group" (-1).
+    has_cycle = np.append(group_cycle >= 0, False)
+    gc_line_of = np.append(group_gc_line, np.iinfo(np.int64).max)
+
+    def placed(lines: Ints) -> tuple[Ints, Bools]:
+        """Each line's group and whether that group has a cycle."""
+        group = _groups_of(lines, openings)
+        return group, has_cycle[group]
+
+    end_group, end_ok = placed(log.end.line)
+    group_end, end_kept = _first_per_group(end_group, end_ok & (log.end.line < gc_line_of[end_group]), groups)
+    sweep_group, sweep_ok = placed(log.sweep.line)
+    group_sweep, sweep_kept = _first_per_group(sweep_group, sweep_ok, groups)
+    scav_group, scav_kept = placed(log.scav.line)
+    scan_group, scan_ok = placed(log.scan.line)
+    scan_ok &= log.scan.line > gc_line_of[scan_group]
+    group_total, total_kept = _first_per_group(scan_group, scan_ok & log.scan.total, groups)
+    class_kept = scan_ok & ~log.scan.total
+    unjoined = np.concatenate(
+        (
+            log.assist.line[~has_cycle[group_of_opener[~is_gc]]],
+            log.end.line[~end_kept],
+            log.sweep.line[~sweep_kept],
+            log.scav.line[~scav_kept],
+            log.scan.line[~(total_kept | class_kept)],
+        )
+    )
+    # `GC forced` marks the group opened next.
+    forced_before = np.searchsorted(log.forced, openings)
+    periodic = np.diff(np.concatenate(([0], forced_before))) > 0
+    number = gc.number
+    run = np.cumsum(np.concatenate(([False], number[1:] <= number[:-1])))[:cycles].astype(np.int64)
+    decimals = gc.decimals.astype(np.int64)
+    mark_cpu = gc.assist_cpu_us + gc.background_cpu_us + gc.idle_cpu_us
+    end = group_end[gc_group]
+    overshoot = gc.heap_after_mb - gc.heap_goal_mb
     # MB figures are truncated; the pacer's ∆goal is exact in bytes when the line is there.
-    overshot = overshoot > 0 or (group.end is not None and group.end.goal_delta_b > 0)
-    return CycleFigures(
-        cycle=cycle,
-        run=run,
-        periodic=group.periodic,
-        stw_ms=cycle.sweep_term_ms + cycle.mark_term_ms,
-        mark_cpu_ms=mark_cpu,
-        assist_share=_share(cycle.assist_cpu_ms, mark_cpu),
-        background_share=_share(cycle.background_cpu_ms, mark_cpu),
-        idle_share=_share(cycle.idle_cpu_ms, mark_cpu),
-        assists_dominate=cycle.assist_cpu_ms > cycle.background_cpu_ms + cycle.idle_cpu_ms,
-        goal_overshoot_mb=overshoot,
-        goal_overshot=overshot,
-        assist=group.assist,
-        end=group.end,
-        sweep=group.sweep,
-        scav=tuple(group.scav),
-        scan_total=group.scan_total,
-        scan_classes=tuple(group.scan_classes),
-    )
-
-
-def join(records: Iterable[GctraceRecord]) -> Joined:
-    """Groups a record stream into cycles (see the module docstring for the rules); consumes it once."""
-    cycles: list[CycleFigures] = []
-    unjoined: list[int] = []
-    unjoined_count = 0
-    unrecognized: list[UnrecognizedLine] = []
-    unrecognized_count = 0
-    group: _Group | None = None
-    periodic_pending = False
-    run = 0
-
-    def not_placed(lines: list[int]) -> None:
-        nonlocal unjoined_count
-        unjoined_count += len(lines)
-        unjoined.extend(lines[: KEPT_EXAMPLES - len(unjoined)])
-
-    def close(finished: _Group | None) -> None:
-        nonlocal run
-        if finished is None:
-            return
-        if finished.cycle is None:
-            not_placed(finished.side_lines())
-            return
-        if cycles and finished.cycle.number <= cycles[-1].cycle.number:
-            run += 1
-        cycles.append(_figures(finished, finished.cycle, run))
-
-    for record in records:
-        if isinstance(record, GcCycle):
-            if group is None or group.cycle is not None:
-                close(group)
-                group = _Group(periodic=periodic_pending)
-                periodic_pending = False
-            group.cycle = record
-        elif isinstance(record, PacerAssist):
-            close(group)
-            group = _Group(periodic=periodic_pending, assist=record)
-            periodic_pending = False
-        elif isinstance(record, GcForced):
-            periodic_pending = True
-        elif isinstance(record, UnrecognizedLine):
-            unrecognized_count += 1
-            if len(unrecognized) < KEPT_EXAMPLES:
-                unrecognized.append(record)
-        elif not _attach(group, record):
-            not_placed([record.line])
-    close(group)
+    delta = np.where(end >= 0, log.end.goal_delta_b[np.maximum(end, 0)] if len(log.end) else 0, 0)
+    scav_cycles = group_cycle[scav_group[scav_kept]]
+    class_cycles = group_cycle[scan_group[class_kept]]
     return Joined(
-        cycles=tuple(cycles),
-        unjoined_lines=unjoined_count,
-        unjoined_examples=tuple(unjoined),
-        unrecognized_lines=unrecognized_count,
-        unrecognized_examples=tuple(unrecognized),
+        log=log,
+        run=run,
+        periodic=periodic[gc_group],
+        assist=group_assist[gc_group],
+        end=end,
+        sweep=group_sweep[gc_group],
+        scan_total=group_total[gc_group],
+        scav_from=_offsets(scav_cycles, cycles),
+        scav_rows=np.flatnonzero(scav_kept),
+        class_from=_offsets(class_cycles, cycles),
+        class_rows=np.flatnonzero(class_kept),
+        stw_us=gc.sweep_term_us + gc.mark_term_us,
+        stw_decimals=np.maximum(decimals[:, 0], decimals[:, 2]),
+        mark_cpu_us=mark_cpu,
+        mark_cpu_decimals=decimals[:, 4:7].max(axis=1, initial=0),
+        assists_dominate=gc.assist_cpu_us > gc.background_cpu_us + gc.idle_cpu_us,
+        goal_overshoot_mb=overshoot,
+        goal_overshot=(overshoot > 0) | (delta > 0),
+        unjoined_lines=len(unjoined),
+        unjoined_examples=tuple(np.sort(unjoined)[:KEPT_EXAMPLES].tolist()),
+        unrecognized_lines=len(log.unrecognized),
+        unrecognized_examples=log.unrecognized[:KEPT_EXAMPLES],
     )
 
 
-def _attach(
-    group: _Group | None, record: PacerCycleEnd | PacerSweepDone | ScavLine | ScanTotal | ScanClass
-) -> bool:
-    """Puts a side line into the open cycle; False when it does not fit there."""
-    if group is None:
-        return False
-    if isinstance(record, ScavLine):
-        group.scav.append(record)
-        return True
-    if isinstance(record, PacerCycleEnd):
-        if group.end is not None or group.cycle is not None:
-            return False
-        group.end = record
-        return True
-    if isinstance(record, PacerSweepDone):
-        if group.sweep is not None:
-            return False
-        group.sweep = record
-        return True
-    # gctrace=2 lines follow their gc line under the same print lock.
-    if group.cycle is None:
-        return False
-    if isinstance(record, ScanTotal):
-        if group.scan_total is not None:
-            return False
-        group.scan_total = record
-    else:
-        group.scan_classes.append(record)
-    return True
+def _total(micros: Ints, decimals: Ints) -> Decimal:
+    """The exact sum of printed durations, with as many decimals as the most precise of them."""
+    return ms_decimal(int(micros.sum()), int(decimals.max(initial=0)))
 
 
-def percentiles(values: Sequence[Decimal]) -> Percentiles:
-    """Nearest-rank p50/p90/p99/max of a non-empty sequence."""
-    ordered = sorted(values)
+def percentiles(micros: Ints, decimals: Ints) -> Percentiles:
+    """Nearest-rank p50/p90/p99/max of a non-empty column of durations, each as printed in the log."""
+    if not len(micros):
+        raise ValueError("percentiles need at least one value")
+    order = np.argsort(micros, kind="stable")
 
     def rank(p: int) -> Decimal:
-        return ordered[max(math.ceil(p * len(ordered) / 100), 1) - 1]
+        row = order[max(math.ceil(p * len(order) / 100), 1) - 1]
+        return ms_decimal(int(micros[row]), int(decimals[row]))
 
-    return Percentiles(p50=rank(50), p90=rank(90), p99=rank(99), max=ordered[-1])
+    return Percentiles(p50=rank(50), p90=rank(90), p99=rank(99), max=rank(100))
 
 
-def _cycles_per_second(cycles: Sequence[CycleFigures]) -> float | None:
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _cycles_per_second(joined: Joined) -> float | None:
     """Cycles per second between the first and last start of each run, pooled over runs."""
-    intervals = 0
-    seconds = Decimal(0)
-    first: dict[int, CycleFigures] = {}
-    last: dict[int, CycleFigures] = {}
-    for figures in cycles:
-        first.setdefault(figures.run, figures)
-        last[figures.run] = figures
-    for run, start in first.items():
-        end = last[run]
-        intervals += end.cycle.number - start.cycle.number
-        seconds += end.cycle.start_s - start.cycle.start_s
-    return intervals / float(seconds) if seconds > 0 else None
+    run, gc = joined.run, joined.log.gc
+    first = np.flatnonzero(np.concatenate(([True], run[1:] != run[:-1])))
+    last = np.concatenate((first[1:] - 1, [len(run) - 1]))
+    intervals = int((gc.number[last] - gc.number[first]).sum())
+    millis = int((gc.start_ms[last] - gc.start_ms[first]).sum())
+    return intervals / (millis / 1000) if millis > 0 else None
 
 
-def _missing(cycles: Sequence[CycleFigures]) -> tuple[int, list[int]]:
+def _missing(joined: Joined) -> tuple[int, list[int]]:
     """How many cycle numbers are absent between consecutive cycles of a run, and the first few."""
-    count = 0
+    number = joined.log.gc.number
+    gaps = np.diff(number) - 1
+    gaps[np.diff(joined.run) != 0] = 0
     examples: list[int] = []
-    for before, after in pairwise(cycles):
-        gap = after.cycle.number - before.cycle.number - 1
-        if after.run == before.run and gap > 0:
-            count += gap
-            room = KEPT_EXAMPLES - len(examples)
-            examples.extend(range(before.cycle.number + 1, before.cycle.number + 1 + min(gap, room)))
-    return count, examples
+    for at in np.flatnonzero(gaps > 0)[:KEPT_EXAMPLES].tolist():
+        room = KEPT_EXAMPLES - len(examples)
+        examples.extend(range(int(number[at]) + 1, int(number[at]) + 1 + min(int(gaps[at]), room)))
+    return int(np.maximum(gaps, 0).sum()), examples
 
 
-def summarize(cycles: Sequence[CycleFigures]) -> GcSummary:
-    """Overall figures and flags for a non-empty sequence of cycles."""
-    if not cycles:
+def summarize(joined: Joined) -> GcSummary:
+    """Overall figures and flags for a log with at least one cycle."""
+    if not len(joined):
         raise ValueError("summarize needs at least one cycle")
-    gc = [figures.cycle for figures in cycles]
-    assist = sum((c.assist_cpu_ms for c in gc), Decimal(0))
-    background = sum((c.background_cpu_ms for c in gc), Decimal(0))
-    idle = sum((c.idle_cpu_ms for c in gc), Decimal(0))
+    gc = joined.log.gc
+    decimals = gc.decimals.astype(np.int64)
+    assist, background, idle = (
+        int(c.sum()) for c in (gc.assist_cpu_us, gc.background_cpu_us, gc.idle_cpu_us)
+    )
     mark_cpu = assist + background + idle
-    stw = [figures.stw_ms for figures in cycles]
-    missing, missing_examples = _missing(cycles)
+    missing, missing_examples = _missing(joined)
     summary = GcSummary(
-        cycles=len(cycles),
-        runs=cycles[-1].run + 1,
-        first_cycle=gc[0].number,
-        last_cycle=gc[-1].number,
+        cycles=len(joined),
+        runs=int(joined.run[-1]) + 1,
+        first_cycle=int(gc.number[0]),
+        last_cycle=int(gc.number[-1]),
         missing_cycles=missing,
-        forced_cycles=sum(c.forced for c in gc),
-        periodic_cycles=sum(figures.periodic for figures in cycles),
-        leak_check_cycles=sum(c.leak_check for c in gc),
-        first_start_s=gc[0].start_s,
-        last_start_s=gc[-1].start_s,
-        cycles_per_second=_cycles_per_second(cycles),
-        procs=tuple(sorted({c.procs for c in gc})),
-        final_cpu_percent=gc[-1].cpu_percent,
-        stw_ms_total=sum(stw, Decimal(0)),
-        sweep_term_ms_total=sum((c.sweep_term_ms for c in gc), Decimal(0)),
-        mark_term_ms_total=sum((c.mark_term_ms for c in gc), Decimal(0)),
-        mark_ms_total=sum((c.mark_ms for c in gc), Decimal(0)),
-        stw_ms=percentiles(stw),
-        sweep_term_ms=percentiles([c.sweep_term_ms for c in gc]),
-        mark_term_ms=percentiles([c.mark_term_ms for c in gc]),
-        mark_ms=percentiles([c.mark_ms for c in gc]),
-        assist_cpu_ms_total=assist,
-        background_cpu_ms_total=background,
-        idle_cpu_ms_total=idle,
+        forced_cycles=int(gc.forced.sum()),
+        periodic_cycles=int(joined.periodic.sum()),
+        leak_check_cycles=int(gc.leak_check.sum()),
+        first_start_s=Decimal(int(gc.start_ms[0])).scaleb(-3),
+        last_start_s=Decimal(int(gc.start_ms[-1])).scaleb(-3),
+        cycles_per_second=_cycles_per_second(joined),
+        procs=tuple(np.unique(gc.procs).tolist()),
+        final_cpu_percent=int(gc.cpu_percent[-1]),
+        stw_ms_total=_total(joined.stw_us, joined.stw_decimals),
+        sweep_term_ms_total=_total(gc.sweep_term_us, decimals[:, 0]),
+        mark_term_ms_total=_total(gc.mark_term_us, decimals[:, 2]),
+        mark_ms_total=_total(gc.mark_us, decimals[:, 1]),
+        stw_ms=percentiles(joined.stw_us, joined.stw_decimals),
+        sweep_term_ms=percentiles(gc.sweep_term_us, decimals[:, 0]),
+        mark_term_ms=percentiles(gc.mark_term_us, decimals[:, 2]),
+        mark_ms=percentiles(gc.mark_us, decimals[:, 1]),
+        assist_cpu_ms_total=_total(gc.assist_cpu_us, decimals[:, 4]),
+        background_cpu_ms_total=_total(gc.background_cpu_us, decimals[:, 5]),
+        idle_cpu_ms_total=_total(gc.idle_cpu_us, decimals[:, 6]),
         assist_share=_share(assist, mark_cpu),
         background_share=_share(background, mark_cpu),
         idle_share=_share(idle, mark_cpu),
-        peak_heap_after_mb=max(c.heap_after_mb for c in gc),
-        peak_live_mb=max(c.heap_live_mb for c in gc),
-        final_live_mb=gc[-1].heap_live_mb,
-        peak_goal_mb=max(c.heap_goal_mb for c in gc),
-        goal_overshot_cycles=sum(figures.goal_overshot for figures in cycles),
+        peak_heap_after_mb=int(gc.heap_after_mb.max()),
+        peak_live_mb=int(gc.heap_live_mb.max()),
+        final_live_mb=int(gc.heap_live_mb[-1]),
+        peak_goal_mb=int(gc.heap_goal_mb.max()),
+        goal_overshot_cycles=int(joined.goal_overshot.sum()),
         flags=(),
     )
-    return replace(summary, flags=_flags(cycles, summary, missing_examples))
+    return replace(summary, flags=_flags(joined, summary, missing_examples))
 
 
-def _numbers(cycles: Iterable[CycleFigures]) -> tuple[int, ...]:
-    return tuple(figures.cycle.number for figures in cycles)
+def _numbers(joined: Joined, mask: Bools) -> tuple[int, ...]:
+    return tuple(joined.log.gc.number[mask].tolist())
 
 
-def _flags(
-    cycles: Sequence[CycleFigures], summary: GcSummary, missing_examples: Sequence[int]
-) -> tuple[Flag, ...]:
+def _flags(joined: Joined, summary: GcSummary, missing_examples: list[int]) -> tuple[Flag, ...]:
     """The findings, most actionable first."""
     found: list[Flag] = []
-    dominated = [f for f in cycles if f.assists_dominate]
-    if dominated:
+    cycles = len(joined)
+    gc = joined.log.gc
+    dominated = joined.assists_dominate
+    if dominated.any():
         share = f"{summary.assist_share:.0%}" if summary.assist_share is not None else "n/a"
         found.append(
             Flag(
                 "assists-dominate",
-                f"mark assists exceeded background+idle mark CPU in {len(dominated)} of {len(cycles)} "
+                f"mark assists exceeded background+idle mark CPU in {int(dominated.sum())} of {cycles} "
                 f"cycles (assists are {share} of all mark CPU): goroutines were drafted into marking "
                 "because allocation outran the pacer",
-                _numbers(dominated),
+                _numbers(joined, dominated),
             )
         )
-    overshot = [f for f in cycles if f.goal_overshot]
-    if overshot:
-        worst = max(f.goal_overshoot_mb for f in overshot)
+    overshot = joined.goal_overshot
+    if overshot.any():
+        worst = int(joined.goal_overshoot_mb[overshot].max())
         found.append(
             Flag(
                 "heap-goal-overshot",
-                f"the heap ended marking above its goal in {len(overshot)} of {len(cycles)} cycles "
+                f"the heap ended marking above its goal in {int(overshot.sum())} of {cycles} cycles "
                 f"(worst by {max(worst, 0)} MB as printed): the GC started too late for the allocation rate",
-                _numbers(overshot),
+                _numbers(joined, overshot),
             )
         )
-    long_pauses = [f for f in cycles if f.stw_ms >= LONG_STW_MS]
-    if long_pauses:
+    long_pauses = joined.stw_us >= int(LONG_STW_MS * 1000)
+    if long_pauses.any():
         found.append(
             Flag(
                 "long-stw",
-                f"{len(long_pauses)} cycles stopped the world for {LONG_STW_MS} ms or more "
+                f"{int(long_pauses.sum())} cycles stopped the world for {LONG_STW_MS} ms or more "
                 f"(longest {summary.stw_ms.max} ms)",
-                _numbers(long_pauses),
+                _numbers(joined, long_pauses),
             )
         )
     if summary.final_cpu_percent >= HIGH_GC_CPU_PERCENT:
@@ -438,42 +490,39 @@ def _flags(
                 (),
             )
         )
-    forced = [f for f in cycles if f.cycle.forced]
-    if forced:
+    if gc.forced.any():
         found.append(
             Flag(
                 "forced-cycles",
-                f"{len(forced)} cycles were forced by runtime.GC() or debug.FreeOSMemory(); their "
+                f"{int(gc.forced.sum())} cycles were forced by runtime.GC() or debug.FreeOSMemory(); their "
                 "heap goals and pauses do not reflect the pacer",
-                _numbers(forced),
+                _numbers(joined, gc.forced),
             )
         )
-    periodic = [f for f in cycles if f.periodic]
-    if periodic:
+    if joined.periodic.any():
         found.append(
             Flag(
                 "periodic-gc",
-                f"{len(periodic)} cycles were started by the 2-minute periodic GC (`GC forced`)",
-                _numbers(periodic),
+                f"{int(joined.periodic.sum())} cycles were started by the 2-minute periodic GC (`GC forced`)",
+                _numbers(joined, joined.periodic),
             )
         )
-    leak_checks = [f for f in cycles if f.cycle.leak_check]
-    if leak_checks:
+    if gc.leak_check.any():
         found.append(
             Flag(
                 "goroutine-leak-checks",
-                f"{len(leak_checks)} cycles ran goroutine leak detection (goroutineleak profile)",
-                _numbers(leak_checks),
+                f"{int(gc.leak_check.sum())} cycles ran goroutine leak detection (goroutineleak profile)",
+                _numbers(joined, gc.leak_check),
             )
         )
     if summary.runs > 1:
-        restarts = [f for before, f in pairwise(cycles) if f.run != before.run]
+        restarts = np.concatenate(([False], np.diff(joined.run) != 0))
         found.append(
             Flag(
                 "several-runs",
                 f"the cycle numbering restarts {summary.runs - 1} times: the log holds {summary.runs} "
                 "program runs, each timed from its own start",
-                _numbers(restarts),
+                _numbers(joined, restarts),
             )
         )
     if summary.missing_cycles:

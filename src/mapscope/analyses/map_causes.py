@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import overload
 
 from mapscope.readers.pprof import Profile
 
@@ -237,19 +238,47 @@ class Frame:
     line: int
 
 
-def location_frames(profile: Profile) -> tuple[tuple[Frame, ...], ...]:
-    """Every location's frames, innermost inlined call first (a location without lines gives none)."""
-    functions = profile.functions
-    return tuple(
-        tuple(
-            Frame(functions[line.function].name, functions[line.function].filename, line.line)
-            for line in location.lines
-        )
-        for location in profile.locations
-    )
+class LocationFrames(Sequence[tuple[Frame, ...]]):
+    """Every location's frames, innermost inlined call first (a location without lines gives none),
+    made when first asked for: a stack walk touches few of a large profile's locations."""
+
+    def __init__(self, profile: Profile) -> None:
+        self._profile = profile
+        self._made: dict[int, tuple[Frame, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._profile.locations)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Frame, ...]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[Frame, ...]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[Frame, ...] | Sequence[tuple[Frame, ...]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        position = range(len(self))[index]
+        made = self._made.get(position)
+        if made is None:
+            locations, functions = self._profile.locations, self._profile.functions
+            first, last = int(locations.line_offsets[position]), int(locations.line_offsets[position + 1])
+            made = self._made[position] = tuple(
+                Frame(functions[f].name, functions[f].filename, n)
+                for f, n in zip(
+                    locations.line_function[first:last].tolist(),
+                    locations.line_number[first:last].tolist(),
+                    strict=True,
+                )
+            )
+        return made
 
 
-def stack_frames(frames: tuple[tuple[Frame, ...], ...], stack: Iterable[int]) -> tuple[Frame, ...]:
+def location_frames(profile: Profile) -> LocationFrames:
+    return LocationFrames(profile)
+
+
+def stack_frames(frames: Sequence[tuple[Frame, ...]], stack: Iterable[int]) -> tuple[Frame, ...]:
     """A sample's stack (location indices, leaf first) as frames, leaf first."""
     return tuple(frame for location in stack for frame in frames[int(location)])
 

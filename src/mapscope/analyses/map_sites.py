@@ -25,8 +25,10 @@ Each class of a site carries the confidence of its weakest match.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from typing import overload
 
 import numpy as np
 
@@ -43,7 +45,7 @@ from mapscope.model.swiss_loads import SLOTS as SMALL_MAP_ENTRIES
 from mapscope.model.versions import Implementation, Target
 from mapscope.readers import gotype_source
 from mapscope.readers.go_source import ALLOCATING, ExprKind, GoFile, MapExpression, SourceTree
-from mapscope.readers.pprof import Profile, ValueType
+from mapscope.readers.pprof import Function, Profile, ValueType
 
 _CPU_TYPES = ("cpu", "samples")
 # The column counting the objects (or samples) behind each memory (or CPU) column; object columns
@@ -227,7 +229,7 @@ class _Observations:
     their rank by count; records of different callers of the site with the same call and rank add up.
     """
 
-    sites: list[Frame] = field(default_factory=list)
+    sites: Sequence[Frame] = field(default_factory=list)
     site: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     size: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     code: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -258,8 +260,9 @@ def _stack_hashes(profile: Profile) -> np.ndarray:
 
 def _path_ranks(keys: np.ndarray, hashes: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Rank (by count) of each row among the rows with the same key columns and stack hash."""
-    order = np.lexsort((counts, hashes, *keys.T[::-1]))
-    ordered = np.column_stack([keys[order], hashes[order].view(np.int64)])
+    key_group = _rows(keys)[1]
+    order = np.lexsort((counts, hashes, key_group))
+    ordered = np.column_stack([key_group[order], hashes[order].view(np.int64)])
     starts = np.r_[True, (ordered[1:] != ordered[:-1]).any(axis=1)]
     group_start = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
     ranks = np.empty(len(order), dtype=np.int64)
@@ -267,42 +270,116 @@ def _path_ranks(keys: np.ndarray, hashes: np.ndarray, counts: np.ndarray) -> np.
     return ranks
 
 
+class _SiteFrames(Sequence[Frame]):
+    """Sites by id. Those read column-wise from leaf locations are kept as (function index, line) and
+    made into Frames only when asked for (a big profile has hundreds of thousands, few of them map
+    sites); frames found by walking stacks are added by `id`, which merges equal frames."""
+
+    def __init__(self, functions: Sequence[Function]) -> None:
+        self._functions = functions
+        self._entries: list[Frame | tuple[int, int]] = []
+        self._ids: dict[Frame, int] | None = None
+
+    def add_columns(self, pairs: list[tuple[int, int]]) -> int:
+        """Append distinct (function, line) sites; returns the id of the first."""
+        first = len(self._entries)
+        self._entries.extend(pairs)
+        self._ids = None
+        return first
+
+    def id(self, frame: Frame) -> int:
+        if self._ids is None:
+            self._ids = {self[i]: i for i in range(len(self._entries))}
+        known = self._ids.get(frame)
+        if known is None:
+            known = self._ids[frame] = len(self._entries)
+            self._entries.append(frame)
+        return known
+
+    def places(self) -> dict[tuple[str, str, int], int]:
+        """Site ids by (function, file, line), without making a Frame for each."""
+        found: dict[tuple[str, str, int], int] = {}
+        for position, entry in enumerate(self._entries):
+            if isinstance(entry, Frame):
+                found[entry.function, entry.file, entry.line] = position
+            else:
+                function = self._functions[entry[0]]
+                found[function.name, function.filename, entry[1]] = position
+        return found
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @overload
+    def __getitem__(self, index: int) -> Frame: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Frame]: ...
+
+    def __getitem__(self, index: int | slice) -> Frame | Sequence[Frame]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        entry = self._entries[index]
+        if isinstance(entry, Frame):
+            return entry
+        function = self._functions[entry[0]]
+        frame = self._entries[index] = Frame(function.name, function.filename, entry[1])
+        return frame
+
+
 @dataclass(frozen=True, eq=False)
 class _SampleSites:
     """Per sample: its site (index into `sites`, -1 for none), verdict code and leaf location."""
 
-    sites: list[Frame]
+    sites: _SiteFrames
     site: np.ndarray
     code: np.ndarray
     leaf: np.ndarray
+
+
+def _marked(indices: np.ndarray, size: int) -> np.ndarray:
+    """The distinct values of `indices` (all in 0..size-1), sorted, without a sort."""
+    seen = np.zeros(size, dtype=bool)
+    seen[indices] = True
+    return np.flatnonzero(seen)
+
+
+def _user_leaves(profile: Profile, leaves: np.ndarray, sites: _SiteFrames) -> np.ndarray:
+    """Per location, the site of its innermost frame when that frame is the user's (-1 otherwise), for
+    the `leaves` asked for; read column-wise, one site per function name, file and line."""
+    locations, functions = profile.locations, profile.functions
+    direct = np.full(len(locations), -1, dtype=np.int64)
+    leaves = leaves[locations.line_counts()[leaves] > 0]
+    first = locations.line_offsets[leaves]
+    function = locations.line_function[first]
+    named: dict[tuple[str, str], int] = {}
+    canonical = np.full(len(functions), -1, dtype=np.int64)
+    for f in _marked(function, len(functions)).tolist():
+        if not _skippable(functions[f].name):
+            canonical[f] = named.setdefault((functions[f].name, functions[f].filename), f)
+    user = canonical[function] >= 0
+    if not user.any():
+        return direct
+    rows, inverse = _rows(np.stack([canonical[function[user]], locations.line_number[first[user]]], axis=1))
+    first_id = sites.add_columns([(f, line) for f, line in rows.tolist()])
+    direct[leaves[user]] = first_id + inverse
+    return direct
 
 
 def _sample_sites(profile: Profile, kind: ProfileKind) -> _SampleSites:
     frames = map_causes.location_frames(profile)
     samples = profile.samples
     n = len(samples)
-    site_ids: dict[Frame, int] = {}
-    sites: list[Frame] = []
-
-    def site_id(frame: Frame) -> int:
-        known = site_ids.get(frame)
-        if known is None:
-            known = site_ids[frame] = len(sites)
-            sites.append(frame)
-        return known
-
-    # Fast path: the leaf frame is the user's (every heap proto). Else walk the stack once per stack.
-    direct = np.full(len(frames), -1, dtype=np.int64)
-    for i, location in enumerate(frames):
-        if location and not _skippable(location[0].function):
-            direct[i] = site_id(location[0])
+    sites = _SiteFrames(profile.functions)
     site = np.full(n, -1, dtype=np.int64)
     code = np.full(n, int(_Code.NO_FRAMES) if kind is ProfileKind.MEMORY else -1, dtype=np.int64)
     starts, ends = samples.stack_offsets[:-1], samples.stack_offsets[1:]
     has_stack = ends > starts
     leaf = np.full(n, -1, dtype=np.int64)
     leaf[has_stack] = samples.stack_locations[starts[has_stack]]
-    site[has_stack] = direct[leaf[has_stack]]
+    # Fast path: the leaf frame is the user's (every heap proto). Else walk the stack once per stack.
+    leaves = _marked(leaf[has_stack], len(profile.locations))
+    site[has_stack] = _user_leaves(profile, leaves, sites)[leaf[has_stack]]
     walked: dict[bytes, tuple[int, int]] = {}
     for position in np.flatnonzero(has_stack & (site < 0)).tolist():
         stack = samples.stack(position)
@@ -320,7 +397,7 @@ def _sample_sites(profile: Profile, kind: ProfileKind) -> _SampleSites:
                 call = map_causes.classify(names)
                 verdict = _CAUSES.index(call.cause) if call is not None else -1
             # A stack of unsymbolized addresses has no frame to be a site.
-            where = site_id(expanded[min(depth, len(expanded) - 1)]) if expanded else -1
+            where = sites.id(expanded[min(depth, len(expanded) - 1)]) if expanded else -1
             known = walked[key] = (where, verdict)
         site[position], code[position] = known
     return _SampleSites(sites, site, code, leaf)
@@ -361,34 +438,74 @@ def sample_causes(profile: Profile, index: int, report: SiteReport) -> list[str 
         if counter is not None
         else np.zeros(len(profile.samples), np.int64)
     )
-    sizes = _object_sizes(profile, index, counts).tolist()
-    by_frame = {Frame(s.function, s.file, s.line): dict(s.size_causes) for s in report.sites}
-    labels: list[str | None] = []
-    for site, size in zip(located.site.tolist(), sizes, strict=True):
-        causes = by_frame.get(located.sites[site]) if site >= 0 else None
-        labels.append(causes.get(size) if causes is not None else None)
+    sizes = _object_sizes(profile, index, counts)
+    # (located site, object size, cause) of every report site's sizes, then each sample looked up.
+    places = located.sites.places()
+    names: list[str | None] = [None]
+    table: list[tuple[int, int, int]] = []
+    for site in report.sites:
+        where = places.get((site.function, site.file, site.line))
+        if where is not None:
+            for size, cause in site.size_causes:
+                table.append((where, size, len(names)))
+                names.append(cause)
+    if not table:
+        return [None] * len(profile.samples)
+    known = np.array(table, dtype=np.int64)
+    has = located.site >= 0
+    rows = np.concatenate([known[:, :2], np.stack([located.site[has], sizes[has]], axis=1)])
+    group = _rows(rows)[1]
+    cause_of_group = np.zeros(int(group.max()) + 1, dtype=np.int64)
+    cause_of_group[group[: len(known)]] = known[:, 2]
+    codes = np.zeros(len(profile.samples), dtype=np.int64)
+    codes[has] = cause_of_group[group[len(known) :]]
+    labels: list[str | None] = np.array(names, dtype=object)[codes].tolist()
     return labels
+
+
+def _combined(keys: np.ndarray) -> np.ndarray | None:
+    """One int64 per row that sorts as the rows do (columns ranked densely where their range is wide),
+    or None when the columns' ranges together need more than 62 bits."""
+    combined = np.zeros(keys.shape[0], dtype=np.int64)
+    span = 1
+    for column in keys.T:
+        low, high = int(column.min()), int(column.max())
+        if high - low < 2**40:
+            width, offset = high - low + 1, column - low
+        else:
+            distinct, offset = np.unique(column, return_inverse=True)
+            width = distinct.size
+        span *= width
+        if span >= 2**62:
+            return None
+        combined = combined * width + offset
+    return combined
 
 
 def _rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of an integer matrix, sorted, and each row's index among them (np.unique's axis=0
-    without its slow sort of raw bytes)."""
-    order = np.lexsort(keys.T[::-1])
-    ordered = keys[order]
-    starts = np.r_[True, (ordered[1:] != ordered[:-1]).any(axis=1)] if len(ordered) else np.zeros(0, bool)
+    without its slow sort of raw bytes: one sort of a combined key, else a lexsort)."""
+    if len(keys) == 0:
+        return keys, np.zeros(0, dtype=np.int64)
+    combined = _combined(keys)
+    if combined is not None:
+        order = np.argsort(combined)
+        ordered = combined[order]
+        starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    else:
+        order = np.lexsort(keys.T[::-1])
+        ordered_rows = keys[order]
+        starts = np.r_[True, (ordered_rows[1:] != ordered_rows[:-1]).any(axis=1)]
     group = np.cumsum(starts) - 1
     inverse = np.empty(len(order), dtype=np.int64)
     inverse[order] = group
-    return ordered[starts], inverse
+    return keys[order[starts]], inverse
 
 
 def _sums(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Exact int64 sums of `values` per group (np.bincount would go through float64)."""
-    order = np.argsort(groups, kind="stable")
     totals = np.zeros(size, dtype=np.int64)
-    if order.size:
-        starts = np.flatnonzero(np.r_[True, groups[order][1:] != groups[order][:-1]])
-        totals[groups[order][starts]] = np.add.reduceat(values[order], starts)
+    np.add.at(totals, groups, values)
     return totals
 
 
@@ -541,7 +658,6 @@ class _SiteData:
     frame: Frame
     groups: list[_Group]
     codes: dict[int, list[_Group]]
-    ladder: Shapes | None = None
 
 
 @dataclass(frozen=True)
@@ -566,6 +682,10 @@ class _Context:
         default_factory=dict
     )
     by_line: dict[tuple[str, int], _SiteData] = field(default_factory=dict)
+    ladder_scores: dict[Target, _LadderScores] = field(default_factory=dict)
+    sized_pairs: _SizedPairs | None = None
+    # By id: the catalogues live as long as the context, in `probes` and `catalogues`.
+    rungs_of: dict[int, dict[int, Candidate]] = field(default_factory=dict)
 
     def file(self, name: str) -> GoFile | None:
         if self.sources is None:
@@ -643,6 +763,15 @@ class _Context:
                 for position, rungs in hits.items()
                 if len(rungs) >= _MIN_LADDER_RUNGS and not all(r & (r - 1) == 0 for r in rungs)
             ]
+        return known
+
+    def rungs(self, catalogue: Shapes) -> dict[int, Candidate]:
+        """A catalogue's first-bucket and array candidates by size (the last one of a size wins)."""
+        known = self.rungs_of.get(id(catalogue))
+        if known is None:
+            known = self.rungs_of[id(catalogue)] = {
+                c.size: c for c in catalogue.candidates if c.role in ("first", "arrays")
+            }
         return known
 
     def probe(self, target: Target) -> _Probes:
@@ -772,14 +901,74 @@ def _runtime_groups(data: _SiteData, matcher: _SiteMatcher | None, tally: _Tally
     return matched
 
 
-def _sized_site(catalogue: Shapes, groups: list[_Group], tally: _Tally) -> None:
-    roles = {c.size: c for c in catalogue.candidates if c.role in ("first", "arrays")}
-    for group in groups:
-        rung = roles.get(group.size)
-        if rung is None:
-            tally.add(group.size, MemoryClass.UNEXPLAINED, group.value, group.count, Confidence.NONE)
-        else:
-            tally.add(group.size, rung.memory_class, group.value, group.count, Confidence.GUESSED)
+def _ladder_sites(context: _Context, observations: _Observations, ladders: dict[int, Shapes]) -> list[Site]:
+    """Sites found by their object sizes alone (no source, no runtime frames), column-wise: a size on
+    the site's ladder goes to its rung's class (guessed), any other size is unexplained. The same as
+    tallying each site's groups in order (_sized_site into _Tally), whose one subtlety is kept: a
+    class starts with its first group of non-zero value or count, so a size of that class comes into
+    size_causes only from that group's size on."""
+    chosen = np.fromiter(ladders, dtype=np.int64, count=len(ladders))
+    rows = np.flatnonzero(np.isin(observations.site, chosen))
+    if rows.size == 0:
+        return []
+    value, count = observations.value[rows], observations.count[rows]
+    pairs, pair_of_row = _rows(np.stack([observations.site[rows], observations.size[rows]], axis=1))
+    classes = list(MemoryClass)
+    pair_class = np.empty(len(pairs), dtype=np.int64)
+    pair_rank = np.empty(len(pairs), dtype=np.int64)
+    for k, (site, size) in enumerate(pairs.tolist()):
+        rung = context.rungs(ladders[site]).get(size)
+        pair_class[k] = classes.index(rung.memory_class if rung is not None else MemoryClass.UNEXPLAINED)
+        pair_rank[k] = _RANK[Confidence.GUESSED if rung is not None else Confidence.NONE]
+    pair_value, pair_count = _sums(pair_of_row, value, len(pairs)), _sums(pair_of_row, count, len(pairs))
+    pair_live = np.bincount(pair_of_row, weights=(value != 0) | (count != 0), minlength=len(pairs)) > 0
+    groups, group_of_pair = _rows(np.stack([pairs[:, 0], pair_class], axis=1))
+    first_size = np.full(len(groups), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_size, group_of_pair[pair_live], pairs[pair_live, 1])
+    included = pairs[:, 1] >= first_size[group_of_pair]
+    group_value = _sums(group_of_pair, pair_value, len(groups))
+    group_count = _sums(group_of_pair, pair_count, len(groups))
+    group_rank = np.zeros(len(groups), dtype=np.int64)
+    np.maximum.at(group_rank, group_of_pair[included], pair_rank[included])
+    present = np.bincount(group_of_pair, weights=pair_live, minlength=len(groups)) > 0
+    ranked = list(Confidence)
+    shares_of: dict[int, list[Share]] = {}
+    for site, klass, v, c, rank in zip(
+        groups[present, 0].tolist(),
+        groups[present, 1].tolist(),
+        group_value[present].tolist(),
+        group_count[present].tolist(),
+        group_rank[present].tolist(),
+        strict=True,
+    ):
+        shares_of.setdefault(site, []).append(Share(classes[klass], v, c, ranked[rank]))
+    causes_of: dict[int, list[tuple[int, str]]] = {}
+    for site, size, klass in zip(
+        pairs[included, 0].tolist(), pairs[included, 1].tolist(), pair_class[included].tolist(), strict=True
+    ):
+        causes_of.setdefault(site, []).append((size, classes[klass]))
+    found = []
+    for site, shares in shares_of.items():
+        shares.sort(key=lambda s: (-abs(s.value), s.cause))
+        if not any(s.value or s.count for s in shares):
+            continue
+        frame = observations.sites[site]
+        found.append(
+            Site(
+                function=frame.function,
+                file=frame.file,
+                line=frame.line,
+                found_by=FoundBy.SIZES,
+                kind="",
+                map_type=None,
+                expression="",
+                value=sum(s.value for s in shares),
+                count=sum(s.count for s in shares),
+                shares=tuple(shares),
+                size_causes=tuple(causes_of[site]),
+            )
+        )
+    return found
 
 
 def _detect_target(
@@ -852,29 +1041,90 @@ class _LadderScores:
         return (self.probe >= 0) & (2 * self.value >= self.total)
 
 
+@dataclass(frozen=True, eq=False)
+class _SizedPairs:
+    """The (site, object size) pairs of the sites a ladder could explain, sorted, with their values,
+    and each such site's whole value: what every target's ladder scoring starts from."""
+
+    pairs: np.ndarray
+    value: np.ndarray
+    total: np.ndarray
+
+
+def _sized_pairs(context: _Context, observations: _Observations, sized: np.ndarray) -> _SizedPairs:
+    if context.sized_pairs is None:
+        n = len(observations.sites)
+        total = np.zeros(n, np.int64)
+        rows = np.flatnonzero(sized[observations.site]) if observations.site.size else np.zeros(0, np.int64)
+        np.add.at(total, observations.site[rows], observations.value[rows])
+        pairs, inverse = _rows(np.stack([observations.site[rows], observations.size[rows]], axis=1))
+        context.sized_pairs = _SizedPairs(pairs, _sums(inverse, observations.value[rows], len(pairs)), total)
+    return context.sized_pairs
+
+
+def _same_sizes(pairs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[np.ndarray] | None:
+    """Sites (given by their runs [starts, ends) of `pairs`) grouped by their set of object sizes, as
+    arrays of run starts; None on a hash collision, which the caller then resolves the slow way."""
+    distinct, size_id = np.unique(pairs[:, 1], return_inverse=True)
+    weights = np.random.default_rng(_HASH_SEED).integers(1, 2**63, size=distinct.size, dtype=np.uint64)
+    running = np.zeros(pairs.shape[0] + 1, dtype=np.uint64)
+    np.cumsum(weights[size_id], out=running[1:])
+    hashes = running[ends] - running[starts]
+    group = _rows(np.stack([hashes.view(np.int64), ends - starts], axis=1))[1]
+    order = np.argsort(group, kind="stable")
+    first = starts[order][np.r_[True, group[order][1:] != group[order][:-1]]]
+    # Every site's sizes must equal its group's first site's sizes.
+    lengths = ends - starts
+    own = _expand_runs(starts, ends)
+    theirs = _expand_runs(first[group], first[group] + lengths)
+    if not np.array_equal(pairs[own, 1], pairs[theirs, 1]):
+        return None
+    return np.split(starts[order], np.flatnonzero(group[order][1:] != group[order][:-1]) + 1)
+
+
+def _expand_runs(begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+    sizes = end - begin
+    if sizes.sum() == 0:
+        return np.zeros(0, dtype=np.int64)
+    shift = np.repeat(begin - (np.cumsum(sizes) - sizes), sizes)
+    expanded: np.ndarray = np.arange(int(sizes.sum()), dtype=np.int64) + shift
+    return expanded
+
+
 def _ladders(
     context: _Context, target: Target, observations: _Observations, sized: np.ndarray
 ) -> _LadderScores:
     """Best ladder of every `sized` site, with sites that share a set of object sizes scored together."""
+    known = context.ladder_scores.get(target)
+    if known is not None:
+        return known
     n = len(observations.sites)
-    scores = _LadderScores(np.zeros(n, np.int64), np.full(n, -1, np.int64), np.zeros(n, np.int64))
-    rows = np.flatnonzero(sized[observations.site]) if observations.site.size else np.zeros(0, np.int64)
-    np.add.at(scores.total, observations.site[rows], observations.value[rows])
+    start = _sized_pairs(context, observations, sized)
+    scores = context.ladder_scores[target] = _LadderScores(
+        np.zeros(n, np.int64), np.full(n, -1, np.int64), start.total
+    )
     probes = context.probe(target)
-    rows = rows[np.isin(observations.size[rows], np.fromiter(probes.by_size, dtype=np.int64))]
-    if rows.size == 0:
+    keep = np.isin(start.pairs[:, 1], np.fromiter(probes.by_size, dtype=np.int64))
+    pairs, pair_value = start.pairs[keep], start.value[keep]
+    if pairs.size == 0:
         return scores
-    pairs, inverse = _rows(np.stack([observations.site[rows], observations.size[rows]], axis=1))
-    pair_value = _sums(inverse, observations.value[rows], len(pairs))
     starts = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]])
     ends = np.r_[starts[1:], len(pairs)]
-    shared: dict[bytes, list[int]] = {}
-    for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
-        if last - first >= _MIN_LADDER_RUNGS:
+    enough = ends - starts >= _MIN_LADDER_RUNGS
+    starts, ends = starts[enough], ends[enough]
+    if starts.size == 0:
+        return scores
+    groups = _same_sizes(pairs, starts, ends)
+    if groups is None:
+        shared: dict[bytes, list[int]] = {}
+        for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
             shared.setdefault(pairs[first:last, 1].tobytes(), []).append(first)
-    for key, firsts in shared.items():
-        sizes = np.frombuffer(key, dtype=pairs.dtype)
-        matrix = pair_value[np.asarray(firsts)[:, None] + np.arange(sizes.size)]
+        groups = [np.array(firsts, dtype=np.int64) for firsts in shared.values()]
+    run_end = dict(zip(starts.tolist(), ends.tolist(), strict=True))
+    for firsts in groups:
+        first = int(firsts[0])
+        sizes = pairs[first : run_end[first], 1]
+        matrix = pair_value[firsts[:, None] + np.arange(sizes.size)]
         sites = pairs[firsts, 0]
         for position, rungs in context.ladders(target, frozenset(sizes.tolist())):
             value = matrix[:, np.searchsorted(sizes, rungs)].sum(axis=1)
@@ -884,20 +1134,23 @@ def _ladders(
     return scores
 
 
-def _site_data(
-    observations: _Observations, wanted: np.ndarray, ladders: dict[int, Shapes] | None = None
-) -> list[_SiteData]:
+def _site_data(observations: _Observations, wanted: np.ndarray) -> list[_SiteData]:
     by_site: dict[int, _SiteData] = {}
-    rows: list[int] = np.flatnonzero(wanted[observations.site]).tolist() if observations.site.size else []
-    for i in rows:
-        site = int(observations.site[i])
-        group = _Group(int(observations.size[i]), int(observations.value[i]), int(observations.count[i]))
+    rows = np.flatnonzero(wanted[observations.site]) if observations.site.size else np.zeros(0, np.int64)
+    columns = (
+        observations.site,
+        observations.size,
+        observations.value,
+        observations.count,
+        observations.code,
+    )
+    for site, size, value, count, code in zip(*(column[rows].tolist() for column in columns), strict=True):
+        group = _Group(size, value, count)
         data = by_site.get(site)
         if data is None:
-            ladder = ladders.get(site) if ladders is not None else None
-            data = by_site[site] = _SiteData(observations.sites[site], [], {}, ladder)
+            data = by_site[site] = _SiteData(observations.sites[site], [], {})
         data.groups.append(group)
-        data.codes.setdefault(int(observations.code[i]), []).append(group)
+        data.codes.setdefault(code, []).append(group)
     return list(by_site.values())
 
 
@@ -919,12 +1172,6 @@ def attribute(
         target, target_from = _detect_target(context, profile, data, observations, sized)
     elif target is None:
         target, target_from = Target.parse(None), "not needed: runtime frames name the causes"
-    if kind is ProfileKind.MEMORY and sized.any():
-        scores = _ladders(context, target, observations, sized)
-        winners = np.flatnonzero(scores.winners())
-        catalogues = context.probe(target).catalogues
-        found = {int(w): catalogues[int(scores.probe[w])] for w in winners}
-        data.extend(_site_data(observations, np.isin(np.arange(len(sized)), winners), found))
     sites = [
         site
         for site in (
@@ -933,6 +1180,12 @@ def attribute(
         )
         if site is not None
     ]
+    if kind is ProfileKind.MEMORY and sized.any():
+        scores = _ladders(context, target, observations, sized)
+        winners = np.flatnonzero(scores.winners())
+        catalogues = context.probe(target).catalogues
+        found = {int(w): catalogues[int(scores.probe[w])] for w in winners}
+        sites.extend(_ladder_sites(context, observations, found))
     sites.sort(key=lambda s: (-abs(s.value), s.function, s.file, s.line))
     counter = count_index(profile, index)
     matched = sorted(name for name, found in context.files.items() if found is not None)
@@ -964,10 +1217,7 @@ def _memory_site(context: _Context, data: _SiteData, target: Target) -> Site | N
         for group in plain:
             tally.add(group.size, MemoryClass.UNEXPLAINED, group.value, group.count, Confidence.NONE)
         return _site(data, FoundBy.RUNTIME, "", None, "", tally)
-    if data.ladder is None or set(data.codes) - {_Code.NO_FRAMES}:
-        return None
-    _sized_site(data.ladder, data.groups, tally)
-    return _site(data, FoundBy.SIZES, "", None, "", tally)
+    return None
 
 
 def _cpu_site(context: _Context, data: _SiteData) -> Site | None:

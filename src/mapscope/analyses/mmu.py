@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
 
-from mapscope.readers.gctrace import GcCycle
+from mapscope.readers.bytecursor import Ints
+from mapscope.readers.gctrace import GcColumns
 
 # 1 ms … 1 s, ten windows per decade.
 DEFAULT_WINDOWS_MS: tuple[float, ...] = tuple(float(f"{10 ** (k / 10):.4g}") for k in range(31))
@@ -72,20 +72,19 @@ class _Timeline:
     last: FloatArray
 
 
-def _column(values: Sequence[Decimal]) -> FloatArray:
-    return np.array([float(v) for v in values], dtype=np.float64)
+def _ms(micros: Ints) -> FloatArray:
+    return micros / 1000.0
 
 
-def _timelines(runs: Sequence[Sequence[GcCycle]]) -> tuple[_Timeline, _Timeline]:
-    """The `stw` and the `mark` model of the same runs."""
-    cycles = [cycle for run in runs for cycle in run]
-    lengths = np.array([len(run) for run in runs])
-    run_of_cycle = np.repeat(np.arange(len(runs)), lengths)
+def _timelines(gc: GcColumns, run: Ints) -> tuple[_Timeline, _Timeline]:
+    """The `stw` and the `mark` model of the same runs (`run`: each cycle's run, 0, 1, … in order)."""
+    lengths = np.bincount(run)
+    run_of_cycle = run
     run_begins = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    printed = _column([c.start_s for c in cycles]) * 1000.0
-    sweep_term = _column([c.sweep_term_ms for c in cycles])
-    mark = _column([c.mark_ms for c in cycles])
-    mark_term = _column([c.mark_term_ms for c in cycles])
+    printed = gc.start_ms.astype(np.float64)
+    sweep_term = _ms(gc.sweep_term_us)
+    mark = _ms(gc.mark_us)
+    mark_term = _ms(gc.mark_term_us)
     duration = sweep_term + mark + mark_term
     # A run ends before its latest printed start plus all its cycles' durations: shifting every run past
     # those bounds of the runs before it keeps the runs apart on the one axis.
@@ -97,17 +96,17 @@ def _timelines(runs: Sequence[Sequence[GcCycle]]) -> tuple[_Timeline, _Timeline]
     # makes every run's first cycle start at its printed time.
     elapsed = np.concatenate(([0.0], np.cumsum(duration)[:-1]))
     start = elapsed + np.maximum.accumulate(printed - elapsed)
-    busy = _column([c.assist_cpu_ms + c.background_cpu_ms for c in cycles])
-    capacity = mark * np.array([c.procs for c in cycles], dtype=np.float64)
+    busy = _ms(gc.assist_cpu_us + gc.background_cpu_us)
+    capacity = mark * gc.procs
     safe = np.where(capacity > 0, capacity, 1.0)
     mark_rate = np.where(capacity > 0, np.clip(1.0 - busy / safe, 0.0, 1.0), 1.0)
     # Per cycle: [start, +sweep term) u=0, [.., +mark) u=mark_rate, [.., end) u=0, [end, next start) u=1.
     end = start + duration
     phase_edges = np.stack((start, start + sweep_term, start + sweep_term + mark, end), axis=1).ravel()
     edges = np.concatenate(([0.0], phase_edges))
-    ones, zeros = np.ones(len(cycles)), np.zeros(len(cycles))
+    ones, zeros = np.ones(len(run)), np.zeros(len(run))
     # A run that starts with gc 1 is observed from process start; otherwise from its first cycle.
-    from_process_start = np.array([run[0].number == 1 for run in runs])
+    from_process_start = gc.number[run_begins] == 1
     first = np.where(from_process_start, offset, start[run_begins])
     last = end[np.cumsum(lengths) - 1]
     # Per cycle the edges are start, mark start, mark end, end: utilization drops at the first and third
@@ -157,13 +156,11 @@ def _minimum(timeline: _Timeline, window: float) -> float | None:
     return float(np.clip(worst / window, 0.0, 1.0))
 
 
-def mmu_curve(
-    runs: Sequence[Sequence[GcCycle]], windows_ms: Sequence[float] = DEFAULT_WINDOWS_MS
-) -> MmuCurve:
-    """MMU at each window for both models; `runs` are the gc lines of each program run, in order."""
-    runs = [run for run in runs if run]
-    if not runs:
+def mmu_curve(gc: GcColumns, run: Ints, windows_ms: Sequence[float] = DEFAULT_WINDOWS_MS) -> MmuCurve:
+    """MMU at each window for both models; `gc` are a log's gc lines in order, `run` the program run of
+    each (0, 1, … : see gc_summary.Joined)."""
+    if not len(run):
         return MmuCurve(points=tuple(MmuPoint(w, None, None) for w in windows_ms), longest_run_ms=0.0)
-    stw, mark = _timelines(runs)
+    stw, mark = _timelines(gc, run)
     points = tuple(MmuPoint(window, _minimum(stw, window), _minimum(mark, window)) for window in windows_ms)
     return MmuCurve(points=points, longest_run_ms=float((stw.last - stw.first).max()))

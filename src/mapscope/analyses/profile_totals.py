@@ -24,6 +24,8 @@ import numpy as np
 from mapscope.errors import MapscopeError
 from mapscope.readers.pprof import Profile, ValueType
 
+# Edge tables up to this many cells are counted in place rather than sorted.
+_DENSE_EDGES = 1 << 22
 # go tool pprof's defaults for -nodefraction and -edgefraction.
 DEFAULT_NODE_FRACTION = 0.005
 DEFAULT_EDGE_FRACTION = 0.001
@@ -60,7 +62,7 @@ class Top:
         return sum(row.flat for row in self.rows)
 
 
-def _exact_sum(column: np.ndarray) -> int:
+def exact_sum(column: np.ndarray) -> int:
     if column.size == 0:
         return 0
     biggest = int(np.abs(column).max())
@@ -72,7 +74,7 @@ def _exact_sum(column: np.ndarray) -> int:
 def totals(profile: Profile) -> tuple[SampleTypeTotal, ...]:
     values = profile.samples.values
     return tuple(
-        SampleTypeTotal(vt, _exact_sum(np.abs(values[:, i])), _exact_sum(values[:, i]))
+        SampleTypeTotal(vt, exact_sum(np.abs(values[:, i])), exact_sum(values[:, i]))
         for i, vt in enumerate(profile.sample_types)
     )
 
@@ -109,12 +111,13 @@ class _Nodes:
     nodes: np.ndarray
 
 
-def _pruned_lines(profile: Profile) -> tuple[list[int], np.ndarray, np.ndarray]:
+def _pruned_lines(profile: Profile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(kept line count per location, prune, prune_beneath) as pprof's Prune leaves them."""
-    kept = [len(loc.lines) for loc in profile.locations]
-    n = len(profile.locations)
-    prune = np.zeros(n, dtype=bool)
-    beneath = np.zeros(n, dtype=bool)
+    locations = profile.locations
+    counts = locations.line_counts()
+    kept = counts.copy()
+    prune = np.zeros(len(locations), dtype=bool)
+    beneath = np.zeros(len(locations), dtype=bool)
     if not profile.drop_frames:
         return kept, prune, beneath
     try:
@@ -132,50 +135,86 @@ def _pruned_lines(profile: Profile) -> tuple[list[int], np.ndarray, np.ndarray]:
             verdicts[name] = bool(drop.match(simple)) and not (keep is not None and keep.match(simple))
         return verdicts[name]
 
-    for i, loc in enumerate(profile.locations):
-        for j in range(len(loc.lines) - 1, -1, -1):
-            name = profile.functions[loc.lines[j].function].name
-            if name and dropped(name):
-                beneath[i] = True
-                if j == len(loc.lines) - 1:
-                    prune[i] = True
-                else:
-                    # The matching frame and those inlined into it go; its callers stay.
-                    kept[i] = len(loc.lines) - 1 - j
-                break
+    by_function = np.array([bool(f.name) and dropped(f.name) for f in profile.functions], dtype=bool)
+    line_dropped = (
+        np.flatnonzero(by_function[locations.line_function]) if by_function.size else np.zeros(0, int)
+    )
+    # The outermost dropped line of each location (lines run innermost first).
+    owner = np.repeat(np.arange(len(locations)), counts)[line_dropped]
+    outermost = np.full(len(locations), -1, dtype=np.int64)
+    np.maximum.at(outermost, owner, line_dropped - locations.line_offsets[owner])
+    beneath = outermost >= 0
+    prune = beneath & (outermost == counts - 1)
+    # Where a frame inlined into a caller matched, it and those inlined into it go; its callers stay.
+    partial = beneath & ~prune
+    kept[partial] = counts[partial] - 1 - outermost[partial]
     return kept, prune, beneath
 
 
-def _nodes(profile: Profile, kept: list[int]) -> _Nodes:
+@dataclass(frozen=True, eq=False)
+class PrunedStacks:
+    """Stacks as pprof's RemoveUninteresting leaves them: location i keeps the outermost kept_lines[i]
+    of its lines, and sample j's stack starts at begin[j] (its end does not move)."""
+
+    kept_lines: np.ndarray
+    begin: np.ndarray
+
+
+def pruned_stacks(profile: Profile) -> PrunedStacks:
+    """Apply the profile's drop_frames/keep_frames as pprof does before it shows anything."""
+    samples = profile.samples
+    kept, pruned, beneath = _pruned_lines(profile)
+    begin = samples.stack_offsets[:-1].copy()
+    if pruned.any() or beneath.any():
+        begin = _prune_stacks(samples.stack_locations, begin, samples.stack_offsets[1:], pruned, beneath)
+    return PrunedStacks(kept, begin)
+
+
+def kept_lines(profile: Profile, kept: np.ndarray) -> np.ndarray:
+    """Positions (in Profile.locations' line columns) of the outermost kept[i] lines of each location i,
+    location by location, innermost first."""
+    ends = profile.locations.line_offsets[1:]
+    return _expand(ends - kept, ends)
+
+
+def _nodes(profile: Profile, kept: np.ndarray) -> _Nodes:
+    """pprof's nodes: a function by name; a nameless function by binary and start line; a location
+    without lines by binary."""
+    locations = profile.locations
     index: dict[tuple[str, str, int], int] = {}
-    names: list[str] = []
-    counts = np.zeros(len(profile.locations), dtype=np.int64)
-    flat: list[int] = []
-    for i, loc in enumerate(profile.locations):
-        objfile = ""
-        if loc.mapping is not None:
-            objfile = profile.mappings[loc.mapping].filename
-        lines = loc.lines[len(loc.lines) - kept[i] :]
-        keys: list[tuple[str, str, int]] = []
-        for line in lines:
-            function = profile.functions[line.function]
-            if function.name:
-                keys.append((function.name, "", 0))
-            else:
-                keys.append(("", objfile, function.start_line))
-        if not keys:
-            keys.append(("", objfile, 0))
-        for key in keys:
-            node = index.get(key)
-            if node is None:
-                node = index[key] = len(names)
-                name, obj, _ = key
-                names.append(name or (f"[{_go_base(obj)}]" if obj else "<unknown>"))
-            flat.append(node)
-        counts[i] = len(keys)
+
+    def node(key: tuple[str, str, int]) -> int:
+        found = index.get(key)
+        if found is None:
+            found = index[key] = len(index)
+        return found
+
+    def objfile(location: int) -> str:
+        mapping = int(locations.mapping[location])
+        return profile.mappings[mapping].filename if mapping >= 0 else ""
+
+    by_function = np.array(
+        [node((f.name, "", 0)) if f.name else -1 for f in profile.functions], dtype=np.int64
+    )
+    lines = kept_lines(profile, kept)
+    functions = locations.line_function[lines]
+    line_nodes = by_function[functions] if by_function.size else np.zeros(0, dtype=np.int64)
+    nameless = np.flatnonzero(line_nodes < 0)
+    if nameless.size:
+        owner = np.repeat(np.arange(len(locations)), kept)
+        for position in nameless.tolist():
+            start_line = profile.functions[int(functions[position])].start_line
+            line_nodes[position] = node(("", objfile(int(owner[position])), start_line))
+    has_lines = kept > 0
+    counts = np.where(has_lines, kept, 1)
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return _Nodes(tuple(names), tuple(index), offsets, np.array(flat, dtype=np.int64))
+    flat = np.empty(int(offsets[-1]), dtype=np.int64)
+    flat[_expand(offsets[:-1][has_lines], offsets[1:][has_lines])] = line_nodes
+    for location in np.flatnonzero(~has_lines).tolist():
+        flat[offsets[location]] = node(("", objfile(location), 0))
+    names = tuple(name or (f"[{_go_base(obj)}]" if obj else "<unknown>") for name, obj, _ in index)
+    return _Nodes(names, tuple(index), offsets, flat)
 
 
 def _distinct(keys: np.ndarray) -> np.ndarray:
@@ -208,17 +247,12 @@ def top(
     samples = profile.samples
     weights = samples.values[:, index]
     if prune:
-        kept_lines, pruned, beneath = _pruned_lines(profile)
+        stacks = pruned_stacks(profile)
     else:
-        kept_lines = [len(loc.lines) for loc in profile.locations]
-        pruned = beneath = np.zeros(len(profile.locations), dtype=bool)
-    nodes = _nodes(profile, kept_lines)
+        stacks = PrunedStacks(profile.locations.line_counts(), samples.stack_offsets[:-1].copy())
+    nodes = _nodes(profile, stacks.kept_lines)
     n_nodes = len(nodes.names)
-
-    begin = samples.stack_offsets[:-1].copy()
-    end = samples.stack_offsets[1:]
-    if pruned.any() or beneath.any():
-        begin = _prune_stacks(samples.stack_locations, begin, end, pruned, beneath)
+    begin, end = stacks.begin, samples.stack_offsets[1:]
     active = np.flatnonzero(weights != 0)
     begin, end, weights = begin[active], end[active], weights[active]
     sample_of_frame = np.repeat(np.arange(active.size), end - begin)
@@ -239,9 +273,12 @@ def top(
     cum = np.zeros(n_nodes, dtype=np.int64)
     pairs = _distinct(sample_of_node * n_nodes + node_seq)
     np.add.at(cum, pairs % n_nodes, weights[pairs // n_nodes])
+    recursive = np.bincount(pairs // n_nodes, minlength=active.size) < np.bincount(
+        sample_of_node, minlength=active.size
+    )
 
     present = (flat != 0) | (cum != 0)
-    flat_total = _exact_sum(flat)
+    flat_total = exact_sum(flat)
     node_cutoff = abs(int(float(flat_total) * node_fraction))
     edge_cutoff = abs(int(float(flat_total) * edge_fraction))
     kept = present.copy()
@@ -249,7 +286,13 @@ def top(
         kept &= np.abs(cum) >= node_cutoff
     on_kept = kept[node_seq]
     inline_in, plain_in = _inline_edges(
-        node_seq[on_kept], sample_of_node[on_kept], outermost[on_kept], weights, n_nodes, edge_cutoff
+        node_seq[on_kept],
+        sample_of_node[on_kept],
+        outermost[on_kept],
+        weights,
+        recursive,
+        n_nodes,
+        edge_cutoff,
     )
     rows = []
     for node in np.flatnonzero(kept):
@@ -299,11 +342,13 @@ def _inline_edges(
     sample_of_node: np.ndarray,
     outermost: np.ndarray,
     weights: np.ndarray,
+    recursive: np.ndarray,
     n_nodes: int,
     edge_cutoff: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per node: has an in-edge that is always inlined / has one that is not, among edges whose weight
-    reaches the cutoff (pprof's TrimLowFrequencyEdges)."""
+    reaches the cutoff (pprof's TrimLowFrequencyEdges). `recursive` marks the samples in which a node
+    occurs more than once: only there can an edge occur twice."""
     inline_in = np.zeros(n_nodes, dtype=bool)
     plain_in = np.zeros(n_nodes, dtype=bool)
     if node_seq.size < 2:
@@ -314,20 +359,36 @@ def _inline_edges(
     where = np.flatnonzero((sample_of_node[:-1] == sample_of_node[1:]) & (child != parent))
     if where.size == 0:
         return inline_in, plain_in
-    edge = parent[where] * n_nodes + child[where]
+    # Edges numbered over the nodes present here (few, once the node cutoff has dropped the rest).
+    present = np.flatnonzero(np.bincount(node_seq, minlength=n_nodes))
+    local = np.zeros(n_nodes, dtype=np.int64)
+    local[present] = np.arange(present.size)
+    width = present.size
+    edge = local[parent[where]] * width + local[child[where]]
     sample = sample_of_node[where]
     inline = ~outermost[:-1][where]
-    # Only an edge's first pass in a sample, walking from the root (the highest position), counts.
-    order = np.lexsort((-where, edge, sample))
-    edge, sample, inline = edge[order], sample[order], inline[order]
-    first = np.r_[True, (edge[1:] != edge[:-1]) | (sample[1:] != sample[:-1])]
-    edge, sample, inline = edge[first], sample[first], inline[first]
-    order = np.argsort(edge, kind="stable")
-    edge, inline, passes = edge[order], inline[order], weights[sample[order]]
-    group = np.flatnonzero(np.r_[True, edge[1:] != edge[:-1]])
-    always_inline = np.logical_and.reduceat(inline, group)
-    strong = np.abs(np.add.reduceat(passes, group)) >= edge_cutoff
-    dest = edge[group] % n_nodes
+    again = np.flatnonzero(recursive[sample])
+    if again.size:
+        # Only an edge's first pass in a sample, walking from the root (the highest position), counts.
+        order = again[np.lexsort((-where[again], edge[again], sample[again]))]
+        first = np.r_[True, (edge[order][1:] != edge[order][:-1]) | (sample[order][1:] != sample[order][:-1])]
+        keep = np.ones(edge.size, dtype=bool)
+        keep[again] = False
+        keep[order[first]] = True
+        edge, sample, inline = edge[keep], sample[keep], inline[keep]
+    if width * width <= _DENSE_EDGES:
+        edges = np.flatnonzero(np.bincount(edge, minlength=width * width))
+        number = np.zeros(width * width, dtype=np.int64)
+        number[edges] = np.arange(edges.size)
+        group = number[edge]
+    else:
+        edges, group = np.unique(edge, return_inverse=True)
+    passes = np.zeros(edges.size, dtype=np.int64)
+    np.add.at(passes, group, weights[sample])
+    plain = np.bincount(group, weights=~inline, minlength=edges.size)
+    always_inline = plain == 0
+    strong = np.abs(passes) >= edge_cutoff
+    dest = present[edges % width]
     inline_in[dest[strong & always_inline]] = True
     plain_in[dest[strong & ~always_inline]] = True
     return inline_in, plain_in

@@ -16,8 +16,10 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from mapscope.analyses.bench_gc import BenchGc
 from mapscope.analyses.benchstat import BenchReport
 from mapscope.analyses.gc_summary import GcReport
+from mapscope.analyses.map_sites import SiteReport
 from mapscope.analyses.map_size import SizeReport, size_report
 from mapscope.errors import MapscopeError
 from mapscope.model.gotypes import Kind, MapType
@@ -66,11 +68,27 @@ class ModelComparison:
 
 
 @dataclass(frozen=True)
+class PackageSites:
+    """The map sites of one test package's heap profile: `profile` is its path in the run directory,
+    `source_dir` the package directory whose source explained the sites (None when it was not there)."""
+
+    package: str | None
+    profile: str
+    source_dir: str | None
+    report: SiteReport
+
+
+@dataclass(frozen=True)
 class RunAnalysis:
+    """`gc_per_op`: GC cycles and STW per op of each benchmark, from the same run's gctrace; `sites`: the
+    map sites of each heap profile the run wrote."""
+
     gc: GcReport | None
     bench: BenchReport | None
     bench_file: BenchFile | None
     models: tuple[ModelComparison, ...]
+    gc_per_op: tuple[BenchGc, ...]
+    sites: tuple[PackageSites, ...]
     notes: tuple[str, ...]
 
 

@@ -46,11 +46,11 @@ def _analyze(source: str) -> GcReport:
     with _opened(source) as stream:
         reader = GctraceReader(stream)
         try:
-            joined = gc_summary.join(reader)
+            joined = gc_summary.join(reader.read())
         except OSError as error:
             raise MapscopeError(source, f"read failed: {error.strerror or error}") from None
     name = "stdin" if source == "-" else source
-    if not joined.cycles:
+    if not len(joined):
         seen = f"{reader.lines} lines" + (
             f", {joined.unrecognized_lines} of them unrecognized trace-like lines"
             if joined.unrecognized_lines
@@ -65,8 +65,8 @@ def _analyze(source: str) -> GcReport:
             unterminated_last_line=reader.unterminated_last_line,
         ),
         joined=joined,
-        summary=gc_summary.summarize(joined.cycles),
-        mmu=mmu.mmu_curve(joined.runs()),
+        summary=gc_summary.summarize(joined),
+        mmu=mmu.mmu_curve(joined.log.gc, joined.run),
     )
 
 
@@ -122,7 +122,7 @@ def _print(report: GcReport, json_output: bool, csv_output: bool) -> None:
     if json_output:
         gc_json.write(report, sys.stdout)
     elif csv_output:
-        gc_csv.write(report.joined.cycles, sys.stdout)
+        gc_csv.write(report.joined.figures(), sys.stdout)
     else:
         # Piped output is not cut to 80 columns; tables fold what does not fit.
         width = None if sys.stdout.isatty() else gc_terminal.PIPE_WIDTH

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 import click
 
+from mapscope.analyses import cause_frames, flame
 from mapscope.analyses.map_sites import SiteReport, attribute, sample_causes
-from mapscope.analyses.profile_diff import diff
+from mapscope.analyses.profile_diff import ProfileDiff, diff
+from mapscope.atomicfile import write_atomic, write_atomic_bytes
 from mapscope.errors import MapscopeError
 from mapscope.model.versions import Target
 from mapscope.readers import profile_source
 from mapscope.readers.go_source import SourceTree
 from mapscope.readers.pprof import Profile, sample_index
-from mapscope.renderers import profile_export
+from mapscope.renderers import profile_export, profile_html, profile_proto
 from mapscope.renderers.jsonout import dumps
 from mapscope.renderers.model_terminal import console
 from mapscope.renderers.profile_json import report_json
@@ -32,35 +32,61 @@ def _sources(directory: Path | None) -> SourceTree | None:
     return SourceTree(directory)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """A sibling temporary file renamed over `path`: nobody reads half an export."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise MapscopeError(str(path), f"cannot write: {error.strerror or error}") from None
+def _causes(profiles: list[tuple[Profile, int]], reports: list[SiteReport]) -> list[list[str | None]]:
+    return [
+        sample_causes(profile, index, report)
+        for (profile, index), report in zip(profiles, reports, strict=True)
+    ]
 
 
 def _export(
     profiles: list[tuple[Profile, int]],
-    reports: list[SiteReport],
+    causes: list[list[str | None]],
     folded: Path | None,
     speedscope: Path | None,
+    proto: Path | None,
+    map_only: bool,
 ) -> None:
     if len(profiles) != 1:
         raise MapscopeError(
-            str(folded or speedscope), f"exports take one profile, the sources gave {len(profiles)}"
+            str(folded or speedscope or proto), f"exports take one profile, the sources gave {len(profiles)}"
         )
-    (profile, index), report = profiles[0], reports[0]
-    causes = sample_causes(profile, index, report)
+    profile, index = profiles[0]
+    if proto is not None:
+        write_atomic_bytes(
+            proto, profile_proto.encode(cause_frames.with_cause_frames(profile, causes[0], map_only))
+        )
     if folded is not None:
-        _write_atomic(folded, profile_export.folded(profile, index, causes))
+        write_atomic(folded, profile_export.folded(profile, index, causes[0]))
     if speedscope is not None:
-        _write_atomic(
-            speedscope, profile_export.speedscope(profile, index, causes, Path(profile.source).name)
+        write_atomic(
+            speedscope, profile_export.speedscope(profile, index, causes[0], Path(profile.source).name)
         )
+
+
+def _html(
+    path: Path,
+    profiles: list[tuple[Profile, int]],
+    causes: list[list[str | None]],
+    reports: list[SiteReport],
+    found: ProfileDiff | None,
+) -> None:
+    """The page of one profile, or of BASE -> NEW with --diff."""
+    if found is None and len(profiles) != 1:
+        raise MapscopeError(
+            str(path), f"--html takes one profile (or --diff BASE NEW), the sources gave {len(profiles)}"
+        )
+    inputs = [
+        flame.FlameInput(profile, index, causes_of)
+        for (profile, index), causes_of in zip(profiles, causes, strict=True)
+    ]
+    tree = flame.flame_tree(inputs)
+    page = (
+        profile_html.render_diff(found, tree)
+        if found is not None
+        else profile_html.render_report(reports[0], tree)
+    )
+    write_atomic(path, page)
 
 
 def register(cli: click.Group) -> None:
@@ -95,6 +121,12 @@ def register(cli: click.Group) -> None:
                   "map cause as a leaf frame (`[map: growth]`).")  # fmt: skip
     @click.option("--speedscope", type=click.Path(path_type=Path), help="Also write a speedscope JSON file "
                   "here, with the map cause as a leaf frame.")  # fmt: skip
+    @click.option("--proto", type=click.Path(path_type=Path), help="Also write the profile as gzipped "
+                  "profile.proto here, for go tool pprof, with the map cause as a leaf frame.")  # fmt: skip
+    @click.option("--map-only", is_flag=True, help="With --proto: keep only the samples with a map cause.")
+    @click.option("--html", "html", type=click.Path(path_type=Path), help="Also write a self-contained HTML "
+                  "page here: flame graph (zoom, search, sample types; diff colours with --diff) and the map "
+                  "sites.")  # fmt: skip
     @click.option("--json", "json_output", is_flag=True, help="Print JSON.")
     def profile(
         sources: tuple[str, ...],
@@ -108,6 +140,9 @@ def register(cli: click.Group) -> None:
         compare: bool,
         folded: Path | None,
         speedscope: Path | None,
+        proto: Path | None,
+        map_only: bool,
+        html: Path | None,
         json_output: bool,
     ) -> None:
         """Map sites of Go profiles (files, directories or http(s) URLs): bytes, objects or CPU per site
@@ -117,6 +152,8 @@ def register(cli: click.Group) -> None:
         tree = _sources(source_dir)
         if compare and len(sources) != 2:
             raise click.UsageError("--diff takes two sources: BASE NEW")
+        if map_only and proto is None:
+            raise click.UsageError("--map-only goes with --proto FILE")
         reports: list[SiteReport] = []
         skipped: list[tuple[str, str]] = []
         profiles: list[tuple[Profile, int]] = []
@@ -131,10 +168,13 @@ def register(cli: click.Group) -> None:
                 index = sample_index(profile, sample)
                 profiles.append((profile, index))
                 reports.append(attribute(profile, index, tree, target))
-        if folded is not None or speedscope is not None:
-            _export(profiles, reports, folded, speedscope)
-        if compare:
-            found = diff(reports[0], reports[1])
+        causes = _causes(profiles, reports) if folded or speedscope or proto or html else []
+        if folded is not None or speedscope is not None or proto is not None:
+            _export(profiles, causes, folded, speedscope, proto, map_only)
+        found = diff(reports[0], reports[1]) if compare else None
+        if html is not None:
+            _html(html, profiles, causes, reports, found)
+        if found is not None:
             if json_output:
                 click.echo(dumps(found))
             else:

@@ -2,33 +2,48 @@
 
 The runtime prints these lines under its print lock, so each starts a line of its own unless the program
 left a partial line of its own output on stderr; everything else on the stream is the program's business.
-The reader therefore looks at a line's first bytes before trying any regular expression, skips foreign
-lines, and rescues trace lines glued behind unterminated program output. Lines whose prefix promises a
-trace line but whose body does not match any known layout come back as `UnrecognizedLine`, so callers can
-tell "nothing to see" from "a format we do not know".
+Lines whose prefix promises a trace line but whose body does not match any known layout come back as
+`UnrecognizedLine`, so callers can tell "nothing to see" from "a format we do not know"; trace lines glued
+behind unterminated program output are rescued.
 
-Values keep the log's own units and rounding: durations are `Decimal` milliseconds exactly as printed
-(`0.058`, `2.7`, `133`), the start time is `Decimal` seconds, sizes are the printed integers (MB for the
-gc line, bytes/MB/KiB where the pacer and scavenger print those). Pacer floats are `float`: the runtime
-prints binary floats, either as `+8.734396e-001` (Go <= 1.25) or shortest round-trip `0.8734396` (1.26+).
+The reader is columnar: a log of millions of lines becomes one `GctraceLog`, a numpy table per kind of
+line, and record objects are built only when asked for (`GctraceLog.records`, `GcColumns.record`). Each
+block of input is parsed at once: lines are sorted by their first bytes, and every line of a kind is
+matched against its layout together with the others (readers/bytecursor.py). Lines that layout pass
+refuses go through the exact per-line regular expressions, which decide what they are.
+
+Values keep the log's own units and rounding, as exact integers: durations are microseconds together with
+the number of decimals printed (`0.058` is 58 µs to 3 decimals, `2.7` is 2700 µs to 1, `133` is 133000 µs
+to 0: fmtNSAsMS prints at most three), so the text and the `Decimal` the records carry are exactly the
+printed ones; the start time is milliseconds (always printed to three decimals); sizes are the printed
+integers (MB for the gc line, bytes/MB/KiB where the pacer and scavenger print those). Pacer floats are
+`float`: the runtime prints binary floats, either as `+8.734396e-001` (Go <= 1.25) or shortest round-trip
+`0.8734396` (1.26+). Numbers must fit a signed 64-bit integer (durations: 15 digits before the point),
+which holds everything the runtime prints; a line with larger ones is unrecognized.
 
 Input is read in bounded chunks and lines are capped, so binary garbage or a gigabyte without a newline
-costs time linear in its size and memory bounded by the chunk size plus the line cap.
+costs time linear in its size and memory bounded by the chunk size plus the line cap, plus the columns.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, fields
 from decimal import Decimal
-from types import MappingProxyType
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, ClassVar, Final, Self, TypeVar
 
-CHUNK_BYTES: Final = 1 << 20
+import numpy as np
+import numpy.typing as npt
+
+from mapscope.readers.bytecursor import FLOAT_TEXT, PAD, PADDING, Bools, Buffer, Floats, Ints, LineCursor
+
+CHUNK_BYTES: Final = 4 << 20
 # The longest real trace line is about 230 bytes; a line far beyond that is not one.
 MAX_LINE_BYTES: Final = 1 << 16
 _UNRECOGNIZED_TEXT_CHARS: Final = 240
+_INT64_MAX: Final = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,65 +177,65 @@ GctraceRecord = GcCycle | GcForced | PacerLine | ScavLine | Gctrace2Line | Unrec
 
 # The patterns use possessive quantifiers: every number is followed by a fixed non-digit, so giving
 # digits back can never help a match, and not offering to makes matching a quarter faster. Integers are
-# at most 20 digits (Go prints 64-bit values), which also keeps int() clear of its 4300-digit limit.
-_INT = r"(\d{1,20}+)"
-_SIGNED = r"(-?\d{1,20}+)"
+# at most 19 digits and checked against the int64 range after conversion.
+_INT = r"(\d{1,19}+)"
+_SIGNED = r"(-?\d{1,19}+)"
 # fmtNSAsMS prints whole milliseconds from 10 ms on, else two significant digits with at most three decimals.
-_MS = r"(\d{1,20}+(?:\.\d{1,3}+)?+)"
-# Runtime floats: `+8.734396e-001` (<= 1.25) or strconv 'g' shortest form (1.26+, at most 21 digits
-# before the point), plus NaN and ±Inf.
-_F = r"([+-]?+(?:\d{1,40}+(?:\.\d{0,40}+)?+(?:e[+-]?+\d{1,4}+)?+|NaN|Inf))"
+_MS = r"(\d{1,15}+(?:\.\d{1,3}+)?+)"
+_F = "(" + FLOAT_TEXT + ")"
 _GC_RE: Final = re.compile(
-    rf"gc {_INT} @(\d{{1,20}}+\.\d{{3}})s {_INT}%( \(checking for goroutine leaks\))?+: "
+    rf"gc {_INT} @(\d{{1,15}}+\.\d{{3}})s {_INT}%( \(checking for goroutine leaks\))?+: "
     rf"{_MS}\+{_MS}\+{_MS} ms clock, "
     rf"{_MS}\+{_MS}/{_MS}/{_MS}\+{_MS} ms cpu, "
     rf"{_INT}->{_INT}->{_INT} MB, {_INT} MB goal, (?:{_INT} MB stacks, {_INT} MB globals, )?+{_INT} P"
-    r"( \(forced\))?+"
+    r"( \(forced\))?+",
+    re.ASCII,
 )
+# Only numbers this long can be out of the int64 range.
+_LONG_NUMBER_RE: Final = re.compile(r"\d{19}", re.ASCII)
 # Where a gc line starts when it is glued behind program output.
-_GC_START_RE: Final = re.compile(r"gc \d++ @\d++\.\d{3}s ")
+_GC_START_RE: Final = re.compile(r"gc \d++ @\d++\.\d{3}s ", re.ASCII)
 _PACER_ASSIST_RE: Final = re.compile(
-    rf"pacer: assist ratio={_F} \(scan {_INT} MB in {_INT}->{_INT} MB\) workers={_INT}\+{_F}"
+    rf"pacer: assist ratio={_F} \(scan {_INT} MB in {_INT}->{_INT} MB\) workers={_INT}\+{_F}", re.ASCII
 )
 _PACER_END_RE: Final = re.compile(
     rf"pacer: {_SIGNED}% CPU \({_INT} exp\.\) for {_INT}\+{_INT}\+{_INT} B work \({_INT} B exp\.\) "
-    rf"in {_INT} B -> {_INT} B \(\u2206goal {_SIGNED}, cons/mark {_F}\)"
+    rf"in {_INT} B -> {_INT} B \(\u2206goal {_SIGNED}, cons/mark {_F}\)",
+    re.ASCII,
 )
 _PACER_SWEEP_RE: Final = re.compile(
     rf"pacer: sweep done at heap size {_INT}MB; allocated {_INT}MB during sweep; "
-    rf"swept {_INT} pages at {_F} pages/byte"
+    rf"swept {_INT} pages at {_F} pages/byte",
+    re.ASCII,
 )
 _SCAV_RE: Final = re.compile(
     rf"scav {_INT} KiB work \(bg\), {_INT} KiB work \(eager\), {_INT} KiB now, {_INT}% util"
-    r"( \(forced\)| \[controller reset\])?+"
+    r"( \(forced\)| \[controller reset\])?+",
+    re.ASCII,
 )
 # Go 1.25 without Green Tea prints only object counts; Green Tea (1.25 experiment, 1.26+ default) adds
 # `a+b+c=n objs, x+y=m spans`.
 _SCAN_RE: Final = re.compile(
     rf"scan: (?:total|class (?:{_INT}B|L)) "
-    rf"(?:{_INT} objs|{_INT}\+{_INT}\+{_INT}={_INT} objs, {_INT}\+{_INT}={_INT} spans)"
+    rf"(?:{_INT} objs|{_INT}\+{_INT}\+{_INT}={_INT} objs, {_INT}\+{_INT}={_INT} spans)",
+    re.ASCII,
 )
 _PREFIXES: Final = ("gc ", "pacer: ", "scav ", "scan: ", "GC forced")
-# Substrings that betray a trace line glued behind program output; checked only on foreign lines.
+# Substrings that betray a trace line glued behind program output; each valid trace line of the kind
+# named holds exactly one.
 _GLUE_MARKERS: Final = (" ms clock, ", "pacer: ", " KiB work (bg), ")
 
 
-def _short_ms_texts() -> Iterator[str]:
-    """Every text fmtNSAsMS prints below 10 ms, plus whole milliseconds up to a second."""
-    yield "0"
-    yield from (f"0.{micros:03d}" for micros in range(1, 100))
-    yield from (f"0.{hundredths:02d}" for hundredths in range(10, 100))
-    yield from (f"{tenths // 10}.{tenths % 10}" for tenths in range(10, 100))
-    yield from (str(millis) for millis in range(10, 1000))
+def ms_decimal(micros: int, decimals: int) -> Decimal:
+    """The `Decimal` milliseconds a duration was printed as, from its microseconds and decimals."""
+    return Decimal(micros // 10 ** (3 - decimals)).scaleb(-decimals)
 
 
-# Eight durations per gc line: looking their Decimals up is several times cheaper than building them.
-_MS_DECIMALS: Final = MappingProxyType({text: Decimal(text) for text in _short_ms_texts()})
-
-
-def _ms(text: str) -> Decimal:
-    value = _MS_DECIMALS.get(text)
-    return Decimal(text) if value is None else value
+def _ms_parts(value: Decimal) -> tuple[int, int]:
+    """(microseconds, decimals) of a printed duration: the inverse of `ms_decimal`."""
+    exponent = value.as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return int(value.scaleb(3)), decimals
 
 
 def _int_or_none(text: str | None) -> int | None:
@@ -232,20 +247,21 @@ def _parse_gc(line: str, number: int) -> GcCycle | None:
     if match is None:
         return None
     g = match.groups()
+    ms = [Decimal(text) for text in g[4:12]]
     return GcCycle(
         number,
         int(g[0]),
         Decimal(g[1]),
         int(g[2]),
         g[3] is not None,
-        _ms(g[4]),
-        _ms(g[5]),
-        _ms(g[6]),
-        _ms(g[7]),
-        _ms(g[8]),
-        _ms(g[9]),
-        _ms(g[10]),
-        _ms(g[11]),
+        ms[0],
+        ms[1],
+        ms[2],
+        ms[3],
+        ms[4],
+        ms[5],
+        ms[6],
+        ms[7],
         int(g[12]),
         int(g[13]),
         int(g[14]),
@@ -275,19 +291,8 @@ def _parse_pacer(line: str, number: int) -> PacerLine | None:
     if match is None:
         return None
     g = match.groups()
-    return PacerCycleEnd(
-        number,
-        int(g[0]),
-        int(g[1]),
-        int(g[2]),
-        int(g[3]),
-        int(g[4]),
-        int(g[5]),
-        int(g[6]),
-        int(g[7]),
-        int(g[8]),
-        float(g[9]),
-    )
+    v = [int(text) for text in g[:9]]
+    return PacerCycleEnd(number, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], float(g[9]))
 
 
 def _parse_scav(line: str, number: int) -> ScavLine | None:
@@ -325,10 +330,18 @@ def _parse_scan(line: str, number: int) -> Gctrace2Line | None:
     return ScanClass(number, _int_or_none(size), total, *parts)
 
 
+def _fits_int64(record: GctraceRecord) -> bool:
+    return all(
+        not isinstance(value, int) or abs(value) <= _INT64_MAX
+        for value in (getattr(record, f.name) for f in fields(record))
+    )
+
+
 def parse_line(line: str, number: int) -> GctraceRecord | None:
     """The record for one line without its newline, None for foreign output.
 
-    `number` is the line's 1-based position in its stream and becomes the record's `line`.
+    `number` is the line's 1-based position in its stream and becomes the record's `line`. This is the
+    exact reference the block parser must agree with.
     """
     if line.startswith(_PREFIXES):
         return _parse_prefixed(line, number)
@@ -351,7 +364,9 @@ def _parse_prefixed(line: str, number: int) -> GctraceRecord:
         record = _parse_scan(line, number)
     else:
         record = GcForced(number) if line == "GC forced" else None
-    return UnrecognizedLine(number, line[:_UNRECOGNIZED_TEXT_CHARS]) if record is None else record
+    if record is None or (_LONG_NUMBER_RE.search(line) is not None and not _fits_int64(record)):
+        return UnrecognizedLine(number, line[:_UNRECOGNIZED_TEXT_CHARS])
+    return record
 
 
 def _parse_glued(line: str, number: int) -> GctraceRecord | None:
@@ -366,12 +381,640 @@ def _parse_glued(line: str, number: int) -> GctraceRecord | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Table:
+    """Columns of one kind of line: every field a numpy array with one row per line, in line order."""
+
+    line: Ints
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def take(self, rows: Ints) -> Self:
+        """The table of the given rows."""
+        return type(self)(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    @classmethod
+    def concat(cls, parts: Sequence[Self]) -> Self:
+        """Tables of consecutive stretches of a log (each in line order) as one."""
+        if len(parts) == 1:
+            return parts[0]
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+
+    def merged(self, other: Self) -> Self:
+        """Both tables' rows as one table in line order."""
+        if not len(other):
+            return self
+        joined = type(self).concat([self, other])
+        return joined.take(np.argsort(joined.line, kind="stable"))
+
+
+_T = TypeVar("_T", bound=_Table)
+
+
+def _ints(values: Sequence[int | None], missing: int = -1) -> Ints:
+    return np.array([missing if v is None else v for v in values], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class GcColumns(_Table):
+    """The gc lines. Durations are exact microseconds (`*_us`), with the decimals each was printed with in
+    `decimals` (one row per line, one column per duration in field order); `start_ms` is the `@T s` start
+    in milliseconds; `stacks_mb` and `globals_mb` are -1 where the line has no such fields."""
+
+    DURATIONS: ClassVar[tuple[str, ...]] = (
+        "sweep_term_us",
+        "mark_us",
+        "mark_term_us",
+        "sweep_term_cpu_us",
+        "assist_cpu_us",
+        "background_cpu_us",
+        "idle_cpu_us",
+        "mark_term_cpu_us",
+    )
+
+    line: Ints
+    number: Ints
+    start_ms: Ints
+    cpu_percent: Ints
+    leak_check: Bools
+    sweep_term_us: Ints
+    mark_us: Ints
+    mark_term_us: Ints
+    sweep_term_cpu_us: Ints
+    assist_cpu_us: Ints
+    background_cpu_us: Ints
+    idle_cpu_us: Ints
+    mark_term_cpu_us: Ints
+    decimals: npt.NDArray[np.int8]
+    heap_before_mb: Ints
+    heap_after_mb: Ints
+    heap_live_mb: Ints
+    heap_goal_mb: Ints
+    stacks_mb: Ints
+    globals_mb: Ints
+    procs: Ints
+    forced: Bools
+
+    def duration(self, name: str, row: int) -> Decimal:
+        """One duration of one line as the `Decimal` milliseconds printed."""
+        column = self.DURATIONS.index(name)
+        return ms_decimal(int(getattr(self, name)[row]), int(self.decimals[row, column]))
+
+    def record(self, row: int) -> GcCycle:
+        stacks, globals_mb = int(self.stacks_mb[row]), int(self.globals_mb[row])
+        ms = [self.duration(name, row) for name in self.DURATIONS]
+        return GcCycle(
+            int(self.line[row]),
+            int(self.number[row]),
+            Decimal(int(self.start_ms[row])).scaleb(-3),
+            int(self.cpu_percent[row]),
+            bool(self.leak_check[row]),
+            ms[0],
+            ms[1],
+            ms[2],
+            ms[3],
+            ms[4],
+            ms[5],
+            ms[6],
+            ms[7],
+            int(self.heap_before_mb[row]),
+            int(self.heap_after_mb[row]),
+            int(self.heap_live_mb[row]),
+            int(self.heap_goal_mb[row]),
+            None if stacks < 0 else stacks,
+            None if globals_mb < 0 else globals_mb,
+            int(self.procs[row]),
+            bool(self.forced[row]),
+        )
+
+    @classmethod
+    def from_records(cls, records: Sequence[GcCycle]) -> GcColumns:
+        durations = [[_ms_parts(getattr(r, name)) for name in _MS_FIELDS] for r in records]
+        micros = np.array([[us for us, _ in row] for row in durations], dtype=np.int64).reshape(-1, 8)
+        decimals = np.array([[d for _, d in row] for row in durations], dtype=np.int8).reshape(-1, 8)
+        return cls(
+            line=_ints([r.line for r in records]),
+            number=_ints([r.number for r in records]),
+            start_ms=_ints([int(r.start_s.scaleb(3)) for r in records]),
+            cpu_percent=_ints([r.cpu_percent for r in records]),
+            leak_check=np.array([r.leak_check for r in records], dtype=np.bool_),
+            **{name: micros[:, column] for column, name in enumerate(cls.DURATIONS)},
+            decimals=decimals,
+            heap_before_mb=_ints([r.heap_before_mb for r in records]),
+            heap_after_mb=_ints([r.heap_after_mb for r in records]),
+            heap_live_mb=_ints([r.heap_live_mb for r in records]),
+            heap_goal_mb=_ints([r.heap_goal_mb for r in records]),
+            stacks_mb=_ints([r.stacks_mb for r in records]),
+            globals_mb=_ints([r.globals_mb for r in records]),
+            procs=_ints([r.procs for r in records]),
+            forced=np.array([r.forced for r in records], dtype=np.bool_),
+        )
+
+
+# The record's field of each duration column.
+_MS_FIELDS: Final = tuple(name.removesuffix("_us") + "_ms" for name in GcColumns.DURATIONS)
+
+
+@dataclass(frozen=True)
+class _PlainTable(_Table):
+    """A table whose columns are its record's fields, one for one."""
+
+    RECORD: ClassVar[type]
+
+    def record(self, row: int) -> GctraceRecord:
+        values = (getattr(self, f.name)[row].item() for f in fields(self))
+        record: GctraceRecord = self.RECORD(*values)
+        return record
+
+    @classmethod
+    def from_records(cls, records: Sequence[GctraceRecord]) -> Self:
+        columns: dict[str, Any] = {}
+        for f in fields(cls):
+            values = [getattr(r, f.name) for r in records]
+            kind = np.float64 if f.type == "Floats" else (np.bool_ if f.type == "Bools" else np.int64)
+            columns[f.name] = np.array(values, dtype=kind)
+        return cls(**columns)
+
+
+@dataclass(frozen=True)
+class AssistColumns(_PlainTable):
+    RECORD: ClassVar[type] = PacerAssist
+    line: Ints
+    assist_ratio: Floats
+    scan_mb: Ints
+    heap_start_mb: Ints
+    heap_goal_mb: Ints
+    dedicated_workers: Ints
+    fractional_goal: Floats
+
+
+@dataclass(frozen=True)
+class EndColumns(_PlainTable):
+    RECORD: ClassVar[type] = PacerCycleEnd
+    line: Ints
+    cpu_percent: Ints
+    cpu_goal_percent: Ints
+    heap_scan_b: Ints
+    stack_scan_b: Ints
+    globals_scan_b: Ints
+    expected_scan_b: Ints
+    trigger_b: Ints
+    live_b: Ints
+    goal_delta_b: Ints
+    cons_mark: Floats
+
+
+@dataclass(frozen=True)
+class SweepColumns(_PlainTable):
+    RECORD: ClassVar[type] = PacerSweepDone
+    line: Ints
+    heap_mb: Ints
+    allocated_mb: Ints
+    pages_swept: Ints
+    pages_per_byte: Floats
+
+
+@dataclass(frozen=True)
+class ScavColumns(_PlainTable):
+    RECORD: ClassVar[type] = ScavLine
+    line: Ints
+    bg_kib: Ints
+    eager_kib: Ints
+    released_kib: Ints
+    util_percent: Ints
+    forced: Bools
+    controller_reset: Bools
+
+
+_SCAN_PARTS: Final = (
+    "sparse_objs",
+    "span_sparse_objs",
+    "span_dense_objs",
+    "sparse_spans",
+    "dense_spans",
+    "spans",
+)
+
+
+@dataclass(frozen=True)
+class ScanColumns(_Table):
+    """`scan:` lines (gctrace=2): `total` marks the totals line, `size_b` is -1 for it and for large
+    objects (`class L`); the Green Tea breakdown is -1 where the line has none."""
+
+    line: Ints
+    total: Bools
+    size_b: Ints
+    objs: Ints
+    sparse_objs: Ints
+    span_sparse_objs: Ints
+    span_dense_objs: Ints
+    sparse_spans: Ints
+    dense_spans: Ints
+    spans: Ints
+
+    def record(self, row: int) -> Gctrace2Line:
+        parts = [int(getattr(self, name)[row]) for name in _SCAN_PARTS]
+        breakdown = [None if value < 0 else value for value in parts]
+        line, objs = int(self.line[row]), int(self.objs[row])
+        if self.total[row]:
+            return ScanTotal(line, objs, *breakdown)
+        size = int(self.size_b[row])
+        return ScanClass(line, None if size < 0 else size, objs, *breakdown)
+
+    @classmethod
+    def from_records(cls, records: Sequence[Gctrace2Line]) -> ScanColumns:
+        return cls(
+            line=_ints([r.line for r in records]),
+            total=np.array([isinstance(r, ScanTotal) for r in records], dtype=np.bool_),
+            size_b=_ints([r.size_b if isinstance(r, ScanClass) else None for r in records]),
+            objs=_ints([r.objs for r in records]),
+            **{name: _ints([getattr(r, name) for r in records]) for name in _SCAN_PARTS},
+        )
+
+
+@dataclass(frozen=True)
+class GctraceLog:
+    """Every trace line of a log by kind, each table in line order; `forced` holds the line numbers of
+    `GC forced` lines. Unrecognized lines are few in any real log and stay records."""
+
+    gc: GcColumns
+    forced: Ints
+    assist: AssistColumns
+    end: EndColumns
+    sweep: SweepColumns
+    scav: ScavColumns
+    scan: ScanColumns
+    unrecognized: tuple[UnrecognizedLine, ...]
+
+    @classmethod
+    def from_records(cls, records: Sequence[GctraceRecord]) -> GctraceLog:
+        """The columns of records in line order (the per-line parser's results)."""
+        return cls(
+            gc=GcColumns.from_records([r for r in records if isinstance(r, GcCycle)]),
+            forced=_ints([r.line for r in records if isinstance(r, GcForced)]),
+            assist=AssistColumns.from_records([r for r in records if isinstance(r, PacerAssist)]),
+            end=EndColumns.from_records([r for r in records if isinstance(r, PacerCycleEnd)]),
+            sweep=SweepColumns.from_records([r for r in records if isinstance(r, PacerSweepDone)]),
+            scav=ScavColumns.from_records([r for r in records if isinstance(r, ScavLine)]),
+            scan=ScanColumns.from_records([r for r in records if isinstance(r, ScanTotal | ScanClass)]),
+            unrecognized=tuple(r for r in records if isinstance(r, UnrecognizedLine)),
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[GctraceLog]) -> GctraceLog:
+        return cls(
+            gc=GcColumns.concat([p.gc for p in parts]),
+            forced=np.concatenate([p.forced for p in parts]),
+            assist=AssistColumns.concat([p.assist for p in parts]),
+            end=EndColumns.concat([p.end for p in parts]),
+            sweep=SweepColumns.concat([p.sweep for p in parts]),
+            scav=ScavColumns.concat([p.scav for p in parts]),
+            scan=ScanColumns.concat([p.scan for p in parts]),
+            unrecognized=tuple(r for p in parts for r in p.unrecognized),
+        )
+
+    def merged(self, other: GctraceLog) -> GctraceLog:
+        """Both logs' lines of the same stretch of input (rows from two parsers) as one log."""
+        return GctraceLog(
+            gc=self.gc.merged(other.gc),
+            forced=np.sort(np.concatenate((self.forced, other.forced))),
+            assist=self.assist.merged(other.assist),
+            end=self.end.merged(other.end),
+            sweep=self.sweep.merged(other.sweep),
+            scav=self.scav.merged(other.scav),
+            scan=self.scan.merged(other.scan),
+            unrecognized=tuple(sorted((*self.unrecognized, *other.unrecognized), key=lambda r: r.line)),
+        )
+
+    @property
+    def records_count(self) -> int:
+        tables = (self.gc, self.assist, self.end, self.sweep, self.scav, self.scan)
+        return sum(len(t) for t in tables) + len(self.forced) + len(self.unrecognized)
+
+    def records(self) -> Iterator[GctraceRecord]:
+        """Every line as a record object, in line order."""
+        found: list[GctraceRecord] = [GcForced(int(line)) for line in self.forced]
+        found += [self.gc.record(row) for row in range(len(self.gc))]
+        for table in (self.assist, self.end, self.sweep, self.scav):
+            found += [table.record(row) for row in range(len(table))]
+        found += [self.scan.record(row) for row in range(len(self.scan))]
+        found += self.unrecognized
+        found.sort(key=lambda record: record.line)
+        return iter(found)
+
+
+def _kept(table: _T, good: Bools) -> _T:
+    return table if good.all() else table.take(np.flatnonzero(good))
+
+
+def _gc_rows(cursor: LineCursor, lines: Ints) -> tuple[Bools, GcColumns]:
+    c = cursor
+    c.literal(b"gc ")
+    number = c.integer()
+    c.literal(b" @")
+    seconds = c.integer()
+    c.literal(b".")
+    millis = c.integer(digits=3)
+    c.literal(b"s ")
+    cpu = c.integer()
+    c.literal(b"%")
+    leak = c.optional(b" (checking for goroutine leaks)")
+    c.literal(b": ")
+    micros, decimals = [], []
+    for separator in (b"+", b"+", b" ms clock, ", b"+", b"/", b"/", b"+", b" ms cpu, "):
+        us, printed = c.milliseconds()
+        micros.append(us)
+        decimals.append(printed)
+        c.literal(separator)
+    before = c.integer()
+    c.literal(b"->")
+    after = c.integer()
+    c.literal(b"->")
+    live = c.integer()
+    c.literal(b" MB, ")
+    goal = c.integer()
+    c.literal(b" MB goal, ")
+    first = c.integer()
+    stacks = c.optional(b" MB stacks, ")
+    globals_mb = c.integer(stacks)
+    c.literal(b" MB globals, ", stacks)
+    procs = c.integer(stacks)
+    c.literal(b" P")
+    forced = c.optional(b" (forced)")
+    good = c.finish()
+    columns = GcColumns(
+        line=lines,
+        number=number,
+        start_ms=seconds * 1000 + millis,
+        cpu_percent=cpu,
+        leak_check=leak,
+        **dict(zip(GcColumns.DURATIONS, micros, strict=True)),
+        decimals=np.stack(decimals, axis=1).astype(np.int8),
+        heap_before_mb=before,
+        heap_after_mb=after,
+        heap_live_mb=live,
+        heap_goal_mb=goal,
+        stacks_mb=np.where(stacks, first, -1),
+        globals_mb=np.where(stacks, globals_mb, -1),
+        procs=np.where(stacks, procs, first),
+        forced=forced,
+    )
+    return good, _kept(columns, good)
+
+
+def _assist_rows(c: LineCursor, lines: Ints) -> tuple[Bools, AssistColumns]:
+    c.literal(b"pacer: assist ratio=")
+    ratio = c.floating()
+    c.literal(b" (scan ")
+    scan = c.integer()
+    c.literal(b" MB in ")
+    start = c.integer()
+    c.literal(b"->")
+    goal = c.integer()
+    c.literal(b" MB) workers=")
+    dedicated = c.integer()
+    c.literal(b"+")
+    fractional = c.floating()
+    good = c.finish()
+    return good, AssistColumns(lines, ratio, scan, start, goal, dedicated, fractional).take(
+        np.flatnonzero(good)
+    )
+
+
+def _end_rows(c: LineCursor, lines: Ints) -> tuple[Bools, EndColumns]:
+    c.literal(b"pacer: ")
+    cpu = c.signed()
+    c.literal(b"% CPU (")
+    goal = c.integer()
+    c.literal(b" exp.) for ")
+    heap = c.integer()
+    c.literal(b"+")
+    stack = c.integer()
+    c.literal(b"+")
+    globals_b = c.integer()
+    c.literal(b" B work (")
+    expected = c.integer()
+    c.literal(b" B exp.) in ")
+    trigger = c.integer()
+    c.literal(b" B -> ")
+    live = c.integer()
+    c.literal(" B (\u2206goal ".encode())
+    delta = c.signed()
+    c.literal(b", cons/mark ")
+    cons_mark = c.floating()
+    c.literal(b")")
+    good = c.finish()
+    columns = EndColumns(lines, cpu, goal, heap, stack, globals_b, expected, trigger, live, delta, cons_mark)
+    return good, _kept(columns, good)
+
+
+def _sweep_rows(c: LineCursor, lines: Ints) -> tuple[Bools, SweepColumns]:
+    c.literal(b"pacer: sweep done at heap size ")
+    heap = c.integer()
+    c.literal(b"MB; allocated ")
+    allocated = c.integer()
+    c.literal(b"MB during sweep; swept ")
+    pages = c.integer()
+    c.literal(b" pages at ")
+    per_byte = c.floating()
+    c.literal(b" pages/byte")
+    good = c.finish()
+    return good, _kept(SweepColumns(lines, heap, allocated, pages, per_byte), good)
+
+
+def _scav_rows(c: LineCursor, lines: Ints) -> tuple[Bools, ScavColumns]:
+    c.literal(b"scav ")
+    bg = c.integer()
+    c.literal(b" KiB work (bg), ")
+    eager = c.integer()
+    c.literal(b" KiB work (eager), ")
+    now = c.integer()
+    c.literal(b" KiB now, ")
+    util = c.integer()
+    c.literal(b"% util")
+    forced = c.optional(b" (forced)")
+    reset = c.optional(b" [controller reset]", ~forced)
+    good = c.finish()
+    return good, _kept(ScavColumns(lines, bg, eager, now, util, forced, reset), good)
+
+
+def _scan_rows(c: LineCursor, lines: Ints) -> tuple[Bools, ScanColumns]:
+    c.literal(b"scan: ")
+    total = c.optional(b"total ")
+    c.literal(b"class ", ~total)
+    large = c.optional(b"L ", ~total)
+    sized = ~total & ~large
+    size = c.integer(sized)
+    c.literal(b"B ", sized)
+    first = c.integer()
+    green = ~c.optional(b" objs")
+    values = []
+    for separator in (b"+", b"+", b"=", b" objs, ", b"+", b"="):
+        c.literal(separator, green)
+        values.append(np.where(green, c.integer(green), -1))
+    c.literal(b" spans", green)
+    good = c.finish()
+    span_sparse, span_dense, objs, sparse_spans, dense_spans, spans = values
+    columns = ScanColumns(
+        line=lines,
+        total=total,
+        size_b=np.where(sized, size, -1),
+        objs=np.where(green, objs, first),
+        sparse_objs=np.where(green, first, -1),
+        span_sparse_objs=span_sparse,
+        span_dense_objs=span_dense,
+        sparse_spans=sparse_spans,
+        dense_spans=dense_spans,
+        spans=spans,
+    )
+    return good, _kept(columns, good)
+
+
+_Parse = Callable[[LineCursor, Ints], tuple[Bools, _Table]]
+
+
+@functools.cache
+def _empty_log() -> GctraceLog:
+    """A log without lines (its arrays have no elements, so sharing it is safe)."""
+    return GctraceLog.from_records([])
+
+
+def _glue_candidates(data: bytes, rows: Ints, starts: Ints, ends: Ints) -> Ints:
+    """The rows among `rows` (lines of `data` given by offsets) that hold a glue marker."""
+    pieces = [data[start:end] for start, end in zip(starts[rows].tolist(), ends[rows].tolist(), strict=True)]
+    text = b"\n".join(pieces)
+    offsets = np.cumsum([0] + [len(piece) + 1 for piece in pieces[:-1]])
+    found = []
+    for marker in _GLUE_MARKERS:
+        pattern = marker.encode()
+        at = text.find(pattern)
+        while at >= 0:
+            found.append(at)
+            at = text.find(pattern, at + 1)
+    return np.unique(rows[np.searchsorted(offsets, np.array(found, dtype=np.int64), side="right") - 1])
+
+
+def _parsed(buffer: Buffer, starts: Ints, ends: Ints, numbers: Ints) -> tuple[GctraceLog, Ints, Bools]:
+    """Lines given by their offsets, parsed by kind in batches: the log of those that fit their layout,
+    the indexes of those whose prefix promised a trace line that the batch refused (the per-line parser
+    decides those), and which lines had such a prefix."""
+    head = buffer.word(starts)
+
+    def starting(text: bytes) -> Bools:
+        found: Bools = (head & np.uint64((1 << (8 * len(text))) - 1)) == np.uint64(
+            int.from_bytes(text, "little")
+        )
+        return found
+
+    pacer = starting(b"pacer: ")
+    pacer_kind = buffer.bytes[starts + 7]
+    assist, sweep = pacer & (pacer_kind == ord("a")), pacer & (pacer_kind == ord("s"))
+    forced = starting(b"GC force") & (buffer.bytes[starts + 8] == ord("d"))
+    exact_forced = forced & (ends - starts == 9)
+    prefixed = forced.copy()
+    refused = [np.flatnonzero(forced & ~exact_forced)]
+    empty = _empty_log()
+    batches: tuple[tuple[Bools, _Parse, _Table], ...] = (
+        (starting(b"gc "), _gc_rows, empty.gc),
+        (assist, _assist_rows, empty.assist),
+        (pacer & ~assist & ~sweep, _end_rows, empty.end),
+        (sweep, _sweep_rows, empty.sweep),
+        (starting(b"scav "), _scav_rows, empty.scav),
+        (starting(b"scan: "), _scan_rows, empty.scan),
+    )
+    tables: list[_Table] = []
+    for mask, parse, blank in batches:
+        prefixed |= mask
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            tables.append(blank)
+            continue
+        good, table = parse(LineCursor(buffer, starts[rows], ends[rows]), numbers[rows])
+        tables.append(table)
+        refused.append(rows[~good])
+    gc, assist_t, end_t, sweep_t, scav_t, scan_t = tables
+    log = GctraceLog(
+        gc=gc,  # type: ignore[arg-type]
+        forced=numbers[exact_forced],
+        assist=assist_t,  # type: ignore[arg-type]
+        end=end_t,  # type: ignore[arg-type]
+        sweep=sweep_t,  # type: ignore[arg-type]
+        scav=scav_t,  # type: ignore[arg-type]
+        scan=scan_t,  # type: ignore[arg-type]
+        unrecognized=(),
+    )
+    return log, np.sort(np.concatenate(refused)), prefixed
+
+
+_GC_START_BYTES_RE: Final = re.compile(_GC_START_RE.pattern.encode(), re.ASCII)
+
+
+def _glued_start(line: bytes) -> int:
+    """Where the trace line glued behind program output starts, as `_parse_glued` tries first; 0 if none."""
+    found = _GC_START_BYTES_RE.search(line)
+    if found is not None:
+        return found.start()
+    return next((at for at in (line.find(b"pacer: "), line.rfind(b"scav ")) if at > 0), 0)
+
+
+def _parse_block(buffer: Buffer, base: int, longest: int) -> tuple[GctraceLog, int, int]:
+    """The trace lines among the buffer's complete lines, numbered from `base` + 1; also how many lines
+    the block has and how many of them are foreign (not trace lines)."""
+    if buffer.data.find(b"\r", buffer.first, buffer.last) >= 0:
+        # The block ends where a newline was cut off, so its last line may keep the CR of a CRLF.
+        block = buffer.data[buffer.first : buffer.last]
+        buffer = Buffer.of(block.replace(b"\r\n", b"\n").removesuffix(b"\r"))
+    data, first, last = buffer.data, buffer.first, buffer.last
+    newlines = np.flatnonzero(buffer.bytes[first:last] == 10) + first
+    starts = np.concatenate(([first], newlines + 1))
+    ends = np.concatenate((newlines, [last]))
+    count = len(starts)
+    numbers = np.arange(base + 1, base + 1 + count, dtype=np.int64)
+    usable = np.flatnonzero(ends - starts <= longest)
+    if len(usable) == count:
+        log, refused, prefixed = _parsed(buffer, starts, ends, numbers)
+    else:
+        log, refused, prefixed = _parsed(buffer, starts[usable], ends[usable], numbers[usable])
+        starts, ends, numbers = starts[usable], ends[usable], numbers[usable]
+    slow: list[GctraceRecord] = []
+    accounted = {
+        _GLUE_MARKERS[0]: len(log.gc),
+        _GLUE_MARKERS[1]: len(log.assist) + len(log.end) + len(log.sweep),
+        _GLUE_MARKERS[2]: len(log.scav),
+    }
+    for row in refused.tolist():
+        line = data[starts[row] : ends[row]]
+        for marker in _GLUE_MARKERS:
+            accounted[marker] += line.count(marker.encode())
+        slow.append(_parse_prefixed(line.decode("utf-8", "replace"), int(numbers[row])))
+    # Program output can hold a glued trace line only where there is program output, and only when the
+    # block holds markers that its trace lines do not explain. The glued tails are parsed in a batch
+    # too; the per-line parser decides the tails the batch refuses.
+    foreign = np.flatnonzero(~prefixed)
+    if len(foreign) and any(data.count(m.encode(), first, last) != n for m, n in accounted.items()):
+        rows = _glue_candidates(data, foreign, starts, ends)
+        tails = starts[rows] + [_glued_start(data[starts[row] : ends[row]]) for row in rows.tolist()]
+        glued, refused_tails, _ = _parsed(buffer, tails, ends[rows], numbers[rows])
+        log = log.merged(glued)
+        for row in rows[refused_tails].tolist():
+            text = data[starts[row] : ends[row]].decode("utf-8", "replace")
+            record = _parse_glued(text, int(numbers[row]))
+            if record is not None:
+                slow.append(record)
+    if slow:
+        log = log.merged(GctraceLog.from_records(sorted(slow, key=lambda r: r.line)))
+    return log, count, count - log.records_count
+
+
 class GctraceReader:
-    """Streams records out of a byte stream; after iteration the counters describe what was read.
+    """Reads a byte stream into a `GctraceLog` (`read`) or into records (iteration, one block at a time);
+    afterwards the counters describe what was read.
 
     Line numbers count `\\n`-terminated lines (a final unterminated line counts too); CRLF endings and
     invalid UTF-8 are accepted. Lines longer than `max_line_bytes` are not parsed but counted as foreign
-    (one that spans reads is dropped as it arrives), which bounds memory at about one chunk plus one line.
+    (one that spans reads is dropped as it arrives), which bounds the memory of a block at about one chunk
+    plus one line.
     """
 
     def __init__(
@@ -384,23 +1027,33 @@ class GctraceReader:
         self.foreign_lines = 0
         self.unterminated_last_line = False
 
+    def read(self) -> GctraceLog:
+        """The whole stream's trace lines as columns."""
+        parts = list(self._logs())
+        return GctraceLog.concat(parts) if parts else _empty_log()
+
     def __iter__(self) -> Iterator[GctraceRecord]:
+        for log in self._logs():
+            yield from log.records()
+
+    def _logs(self) -> Iterator[GctraceLog]:
         carry = b""
         skipping = False  # inside an over-long line: drop bytes up to the next newline
         while chunk := self._stream.read(self._chunk_bytes):
-            buffer = carry + chunk if carry else chunk
-            cut = buffer.rfind(b"\n")
+            # One copy: the carried partial line, the chunk, and the padding the block parser reads past.
+            data = b"".join((PADDING, carry, chunk, PADDING))
+            end = len(data) - PAD
+            cut = data.rfind(b"\n", PAD, end)
             if cut < 0:
-                carry = b"" if skipping else buffer
+                carry = b"" if skipping else data[PAD:end]
             else:
-                block: bytes | None = buffer[:cut]
-                carry = buffer[cut + 1 :]
+                start = PAD
                 if skipping:
                     skipping = False
-                    end = buffer.find(b"\n")
-                    block = buffer[end + 1 : cut] if end < cut else None
-                if block is not None:
-                    yield from self._block(block)
+                    start = data.find(b"\n", PAD, end) + 1
+                if start <= cut:
+                    yield self._block(Buffer(data, start, cut))
+                carry = data[cut + 1 : end]
             if len(carry) > self._max_line_bytes:
                 carry = b""
                 skipping = True
@@ -408,30 +1061,10 @@ class GctraceReader:
                 self.foreign_lines += 1
         self.unterminated_last_line = skipping or bool(carry)
         if carry:
-            yield from self._block(carry)
+            yield self._block(Buffer.of(carry))
 
-    def _block(self, block: bytes) -> Iterator[GctraceRecord]:
-        """Records from complete lines joined by newlines (the hot loop: one prefix test per line)."""
-        text = block.decode("utf-8", "replace")
-        if "\r" in text:
-            # The block ends where a newline was cut off, so its last line may keep the CR of a CRLF.
-            text = text.replace("\r\n", "\n").removesuffix("\r")
-        number = self.lines
-        foreign = 0
-        prefixes = _PREFIXES
-        markers = _GLUE_MARKERS
-        longest = self._max_line_bytes
-        for line in text.split("\n"):
-            number += 1
-            if line.startswith(prefixes) and len(line) <= longest:
-                yield _parse_prefixed(line, number)
-            elif (
-                (markers[0] in line or markers[1] in line or markers[2] in line)
-                and len(line) <= longest
-                and (record := _parse_glued(line, number)) is not None
-            ):
-                yield record
-            else:
-                foreign += 1
-        self.lines = number
+    def _block(self, buffer: Buffer) -> GctraceLog:
+        log, lines, foreign = _parse_block(buffer, self.lines, self._max_line_bytes)
+        self.lines += lines
         self.foreign_lines += foreign
+        return log

@@ -1,8 +1,9 @@
 """pprof profiles (profile.proto, gzip or plain) turned into validated, typed, columnar records.
 
 The wire format is decoded by the protobuf package's C parser (upb) with mapscope's own schema
-(profile.proto beside this file); per-sample data then goes straight into numpy arrays so a profile with
-hundreds of thousands of samples and millions of frames loads in seconds. Everything that refers to
+(profile.proto beside this file), which leaves every sample and location as raw bytes; those are then
+decoded all at once into numpy columns, so a profile with hundreds of thousands of samples, locations
+and millions of frames loads in seconds. Everything that refers to
 something else is checked before a record is built: string indices, location/function/mapping IDs, and
 value counts. References in profile.proto only point "down" (sample -> location -> function, mapping),
 so once every ID resolves there is nothing that could form a cycle; recursion inside one stack is legal
@@ -15,9 +16,11 @@ profile came from.
 from __future__ import annotations
 
 import itertools
+import operator
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import SupportsIndex
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -85,6 +88,94 @@ class Location:
     address: int
     lines: tuple[Line, ...]
     is_folded: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Locations:
+    """All locations of a profile, column-wise (read-only numpy arrays); `locations[i]` is a Location.
+
+    Location i has ids[i], mapping[i] (an index into Profile.mappings, -1 for none), address[i],
+    is_folded[i], and the lines line_*[line_offsets[i]:line_offsets[i + 1]], innermost first, whose
+    line_function is an index into Profile.functions. Analyses that look at every location read the
+    columns; the records are made only for the locations asked for.
+    """
+
+    ids: np.ndarray
+    mapping: np.ndarray
+    address: np.ndarray
+    is_folded: np.ndarray
+    line_offsets: np.ndarray
+    line_function: np.ndarray
+    line_number: np.ndarray
+    line_column: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def __getitem__(self, i: SupportsIndex) -> Location:
+        position = range(len(self))[operator.index(i)]
+        first, last = int(self.line_offsets[position]), int(self.line_offsets[position + 1])
+        mapping = int(self.mapping[position])
+        return Location(
+            id=int(self.ids[position]),
+            mapping=mapping if mapping >= 0 else None,
+            address=int(self.address[position]),
+            lines=tuple(
+                Line(int(f), int(n), int(c))
+                for f, n, c in zip(
+                    self.line_function[first:last].tolist(),
+                    self.line_number[first:last].tolist(),
+                    self.line_column[first:last].tolist(),
+                    strict=True,
+                )
+            ),
+            is_folded=bool(self.is_folded[position]),
+        )
+
+    def __iter__(self) -> Iterator[Location]:
+        return (self[i] for i in range(len(self)))
+
+    def line_counts(self) -> np.ndarray:
+        counts: np.ndarray = np.diff(self.line_offsets)
+        return counts
+
+    @classmethod
+    def of(cls, records: Sequence[Location]) -> Locations:
+        """Columns from records (readers of small profiles, and tests)."""
+        lines = [line for location in records for line in location.lines]
+        return make_locations(
+            ids=np.array([loc.id for loc in records], dtype=np.uint64),
+            mapping=np.array([-1 if loc.mapping is None else loc.mapping for loc in records], dtype=np.int64),
+            address=np.array([loc.address for loc in records], dtype=np.uint64),
+            is_folded=np.array([loc.is_folded for loc in records], dtype=bool),
+            line_counts=np.array([len(loc.lines) for loc in records], dtype=np.int64),
+            line_function=np.array([line.function for line in lines], dtype=np.int64),
+            line_number=np.array([line.line for line in lines], dtype=np.int64),
+            line_column=np.array([line.column for line in lines], dtype=np.int64),
+        )
+
+
+def make_locations(
+    ids: np.ndarray,
+    mapping: np.ndarray,
+    address: np.ndarray,
+    is_folded: np.ndarray,
+    line_counts: np.ndarray,
+    line_function: np.ndarray,
+    line_number: np.ndarray,
+    line_column: np.ndarray,
+) -> Locations:
+    """Locations from their columns (per-location line counts rather than offsets), made read-only."""
+    return Locations(
+        ids=_frozen(ids.astype(np.uint64, copy=False)),
+        mapping=_frozen(mapping.astype(np.int64, copy=False)),
+        address=_frozen(address.astype(np.uint64, copy=False)),
+        is_folded=_frozen(is_folded.astype(bool, copy=False)),
+        line_offsets=_frozen(_offsets(line_counts)),
+        line_function=_frozen(line_function.astype(np.int64, copy=False)),
+        line_number=_frozen(line_number.astype(np.int64, copy=False)),
+        line_column=_frozen(line_column.astype(np.int64, copy=False)),
+    )
 
 
 @dataclass(frozen=True)
@@ -163,7 +254,7 @@ class Profile:
     keep_frames: str
     doc_url: str
     mappings: tuple[Mapping, ...]
-    locations: tuple[Location, ...]
+    locations: Locations
     functions: tuple[Function, ...]
     samples: Samples
     strings: tuple[str, ...]
@@ -324,8 +415,8 @@ class _Decoder:
         sample_types = tuple(self.value_type(vt, f"sample_type {i}") for i, vt in enumerate(m.sample_type))
         mappings, mapping_index = self.mappings()
         functions, function_index = self.functions()
-        locations, location_ids = self.locations(mapping_index, function_index)
-        samples = self.samples(len(sample_types), location_ids)
+        locations = self.locations(mapping_index, function_index)
+        samples = self.samples(len(sample_types), locations.ids)
         return Profile(
             source=self.source,
             format="proto",
@@ -393,36 +484,45 @@ class _Decoder:
             )
         return tuple(records), index
 
-    def locations(
-        self, mapping_index: dict[int, int], function_index: dict[int, int]
-    ) -> tuple[tuple[Location, ...], np.ndarray]:
-        records: list[Location] = []
-        ids: list[int] = []
-        for loc in self.m.location:
-            if loc.id == 0:
+    def locations(self, mapping_index: dict[int, int], function_index: dict[int, int]) -> Locations:
+        raw = self.m.location
+        columns = decode_location_bodies(raw)
+        if columns is None:
+            columns = decode_locations_with_upb(raw, self.source)
+        ids = columns.ids
+        mapping = _resolve(columns.mapping_ids, mapping_index)
+        function = _resolve(columns.function_ids, function_index)
+        line_owner = np.repeat(np.arange(ids.size), columns.line_counts)
+        # The first location with a problem, and its first problem, in the order a reader meets them.
+        problems = (ids == 0) | ((columns.mapping_ids != 0) & (mapping < 0))
+        bad_line = np.flatnonzero(function < 0)
+        if bad_line.size:
+            problems[line_owner[bad_line]] = True
+        if problems.any():
+            i = int(np.flatnonzero(problems)[0])
+            if ids[i] == 0:
                 raise self.fail("a location has the reserved id 0")
-            mapping: int | None = None
-            if loc.mapping_id:
-                mapping = mapping_index.get(loc.mapping_id)
-                if mapping is None:
-                    raise self.fail(
-                        f"location {loc.id} refers to mapping {loc.mapping_id}, which is not defined"
-                    )
-            lines = []
-            for ln in loc.line:
-                function = function_index.get(ln.function_id)
-                if function is None:
-                    raise self.fail(
-                        f"location {loc.id} refers to function {ln.function_id}, which is not defined"
-                    )
-                lines.append(Line(function, ln.line, ln.column))
-            ids.append(loc.id)
-            records.append(Location(loc.id, mapping, loc.address, tuple(lines), loc.is_folded))
-        id_array = np.array(ids, dtype=np.uint64)
-        sorted_ids = np.sort(id_array)
+            if columns.mapping_ids[i] != 0 and mapping[i] < 0:
+                raise self.fail(
+                    f"location {ids[i]} refers to mapping {columns.mapping_ids[i]}, which is not defined"
+                )
+            line = int(bad_line[np.searchsorted(line_owner[bad_line], i)])
+            raise self.fail(
+                f"location {ids[i]} refers to function {columns.function_ids[line]}, which is not defined"
+            )
+        sorted_ids = np.sort(ids)
         if (sorted_ids[1:] == sorted_ids[:-1]).any():
             raise self.fail("two locations have the same id")
-        return tuple(records), id_array
+        return make_locations(
+            ids=ids,
+            mapping=mapping,
+            address=columns.address,
+            is_folded=columns.is_folded != 0,
+            line_counts=columns.line_counts,
+            line_function=function,
+            line_number=columns.line_number,
+            line_column=columns.line_column,
+        )
 
     def samples(self, n_types: int, location_ids: np.ndarray) -> Samples:
         raw = self.m.sample
@@ -570,17 +670,21 @@ def _varints(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | Non
     return starts, ends, values
 
 
-def _find(starts: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Index of the varint starting at each byte position (or where it would be), without letting numpy
-    widen the big `starts` array to the positions' type."""
-    found: np.ndarray = np.searchsorted(starts, positions.astype(starts.dtype))
-    return found
+def _starting_at(starts: np.ndarray, size: int) -> np.ndarray:
+    """For every byte position 0..size, the index of the varint that starts there (size itself: the
+    number of varints), or -1: one gather then finds the varint at any position."""
+    index_type = np.int32 if starts.size < 2**31 else np.int64
+    at = np.full(size + 1, -1, dtype=index_type)
+    at[starts] = np.arange(starts.size, dtype=index_type)
+    at[size] = starts.size
+    return at
 
 
 def _walk_fields(
     starts: np.ndarray,
     ends: np.ndarray,
     values: np.ndarray,
+    at: np.ndarray,
     first: np.ndarray,
     stop: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -614,9 +718,9 @@ def _walk_fields(
         tags.append(tag)
         field_ends.append(end)
         more = end < stop[message]
-        tag = _find(starts, end[more])
+        tag = at[end[more]]
         message = message[more]
-        if (tag >= total).any() or (starts[np.minimum(tag, total - 1)] != end[more]).any():
+        if ((tag < 0) | (tag >= total)).any():
             return None
     if not owners:
         empty = np.zeros(0, dtype=np.int64)
@@ -657,11 +761,12 @@ def decode_sample_bodies(raw: Sequence[bytes]) -> SampleColumns | None:
     if split is None:
         return None
     starts, ends, values = split
+    at = _starting_at(starts, buf.size)
     nonempty = np.flatnonzero(sizes)
-    first = _find(starts, sample_start[nonempty])
-    if (starts[first] != sample_start[nonempty]).any():
+    first = at[sample_start[nonempty]]
+    if (first < 0).any():
         return None
-    walked = _walk_fields(starts, ends, values, first, sample_start[nonempty + 1])
+    walked = _walk_fields(starts, ends, values, at, first, sample_start[nonempty + 1])
     if walked is None:
         return None
     owner, tag, end = walked
@@ -677,7 +782,7 @@ def decode_sample_bodies(raw: Sequence[bytes]) -> SampleColumns | None:
         chosen = chosen[np.argsort(tag[chosen], kind="stable")]
         unpacked = wire[chosen] == _WIRE_VARINT
         begin = np.where(unpacked, tag[chosen] + 1, tag[chosen] + 2)
-        stop = np.where(unpacked, tag[chosen] + 2, _find(starts, end[chosen]))
+        stop = np.where(unpacked, tag[chosen] + 2, at[end[chosen]])
         counts = np.zeros(n, dtype=np.int64)
         np.add.at(counts, owner[chosen], stop - begin)
         return _expand(begin, stop), counts
@@ -689,7 +794,7 @@ def decode_sample_bodies(raw: Sequence[bytes]) -> SampleColumns | None:
     order = np.argsort(label_tags)
     label_tags, label_end = label_tags[order], end[is_label][order]
     label_counts = np.bincount(owner[is_label], minlength=n)
-    label_fields = _label_fields(starts, ends, values, label_tags, label_end)
+    label_fields = _label_fields(starts, ends, values, at, label_tags, label_end)
     if label_fields is None:
         return None
     key, str_, num, unit = label_fields
@@ -706,37 +811,162 @@ def decode_sample_bodies(raw: Sequence[bytes]) -> SampleColumns | None:
     )
 
 
-def _label_fields(
-    starts: np.ndarray, ends: np.ndarray, values: np.ndarray, label_tags: np.ndarray, label_end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """key, str, num and num_unit of each Label (given by its tag varint), last occurrence winning."""
-    count = label_tags.size
-    columns = [np.zeros(count, dtype=np.int64) for _ in range(4)]
-    body_start = ends[label_tags + 1]
-    nonempty = np.flatnonzero(body_start < label_end)
-    first = _find(starts, body_start[nonempty])
-    if (first >= starts.size).any() or (
-        starts[np.minimum(first, starts.size - 1)] != body_start[nonempty]
-    ).any():
+def _message_fields(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    values: np.ndarray,
+    at: np.ndarray,
+    body_start: np.ndarray,
+    body_end: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Every field of the messages whose bodies span bytes [body_start[m], body_end[m]): (message,
+    field number, wire type, tag varint index, end byte), or None where the fast path cannot follow."""
+    nonempty = np.flatnonzero(body_start < body_end)
+    first = at[body_start[nonempty]]
+    if ((first < 0) | (first >= starts.size)).any():
         return None
-    walked = _walk_fields(starts, ends, values, first, label_end[nonempty])
+    walked = _walk_fields(starts, ends, values, at, first, body_end[nonempty])
     if walked is None:
         return None
-    owner, tag, _ = walked
-    owner = nonempty[owner]
+    owner, tag, end = walked
     field = values[tag] >> np.uint64(3)
-    wire = values[tag] & np.uint64(7)
     if (field == 0).any():
         return None
+    return nonempty[owner], field, values[tag] & np.uint64(7), tag, end
+
+
+def _last_scalars(
+    values: np.ndarray,
+    fields: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    numbers: int,
+    count: int,
+) -> list[np.ndarray]:
+    """Varint fields 1..numbers of `count` messages (0 where absent); a scalar seen twice in one message
+    keeps the last value, as protobuf parsers do."""
+    owner, field, wire, tag, _ = fields
+    columns = [np.zeros(count, dtype=np.uint64) for _ in range(numbers)]
     for number, column in enumerate(columns, start=1):
         hit = np.flatnonzero((field == number) & (wire == _WIRE_VARINT))
         if hit.size == 0:
             continue
-        # A scalar seen twice in one message keeps the last value, as protobuf parsers do.
-        hit = hit[np.lexsort((tag[hit], owner[hit]))]
-        last = np.r_[owner[hit][1:] != owner[hit][:-1], True]
-        column[owner[hit][last]] = values[tag[hit][last] + 1].view(np.int64)
-    return columns[0], columns[1], columns[2], columns[3]
+        if np.bincount(owner[hit], minlength=count).max() > 1:
+            hit = hit[np.lexsort((tag[hit], owner[hit]))]
+            hit = hit[np.r_[owner[hit][1:] != owner[hit][:-1], True]]
+        column[owner[hit]] = values[tag[hit] + 1]
+    return columns
+
+
+def _label_fields(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    values: np.ndarray,
+    at: np.ndarray,
+    label_tags: np.ndarray,
+    label_end: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """key, str, num and num_unit of each Label (given by its tag varint), last occurrence winning."""
+    fields = _message_fields(starts, ends, values, at, ends[label_tags + 1], label_end)
+    if fields is None:
+        return None
+    key, str_, num, unit = (c.view(np.int64) for c in _last_scalars(values, fields, 4, label_tags.size))
+    return key, str_, num, unit
+
+
+@dataclass(frozen=True, eq=False)
+class LocationColumns:
+    """Location bodies decoded column-wise, with IDs as written (mapping 0: none)."""
+
+    ids: np.ndarray
+    mapping_ids: np.ndarray
+    address: np.ndarray
+    is_folded: np.ndarray
+    line_counts: np.ndarray
+    function_ids: np.ndarray
+    line_number: np.ndarray
+    line_column: np.ndarray
+
+
+def decode_location_bodies(raw: Sequence[bytes]) -> LocationColumns | None:
+    """Decode every Location message body at once with numpy (as decode_sample_bodies does samples), or
+    None to leave it to decode_locations_with_upb. A Location and its Lines are made only of varints."""
+    n = len(raw)
+    sizes = np.fromiter(map(len, raw), dtype=np.int64, count=n)
+    body_start = _offsets(sizes)
+    buf = np.frombuffer(b"".join(raw), dtype=np.uint8)
+    if buf.size == 0:
+        zeros = np.zeros(n, dtype=np.uint64)
+        empty = np.zeros(0, dtype=np.int64)
+        return LocationColumns(
+            zeros, zeros, zeros, zeros, zeros.astype(np.int64), empty.astype(np.uint64), empty, empty
+        )
+    split = _varints(buf)
+    if split is None:
+        return None
+    starts, ends, values = split
+    at = _starting_at(starts, buf.size)
+    fields = _message_fields(starts, ends, values, at, body_start[:-1], body_start[1:])
+    if fields is None:
+        return None
+    owner, field, wire, tag, end = fields
+    known = field <= 5
+    expected = np.where(field == 4, _WIRE_LEN, _WIRE_VARINT)
+    if (known & (wire != expected)).any():
+        return None
+    location_id, mapping_id, address, _, folded = _last_scalars(values, fields, 5, n)
+    is_line = np.flatnonzero(field == 4)
+    is_line = is_line[np.argsort(tag[is_line])]  # stream order: location by location, lines in order
+    line_fields = _message_fields(starts, ends, values, at, ends[tag[is_line] + 1], end[is_line])
+    if line_fields is None:
+        return None
+    if ((line_fields[1] <= 3) & (line_fields[2] != _WIRE_VARINT)).any():
+        return None
+    function_id, number, column = _last_scalars(values, line_fields, 3, is_line.size)
+    return LocationColumns(
+        ids=location_id,
+        mapping_ids=mapping_id,
+        address=address,
+        is_folded=(folded != 0).astype(np.uint64),  # a bool: any non-zero varint is true
+        line_counts=np.bincount(owner[is_line], minlength=n).astype(np.int64),
+        function_ids=function_id,
+        line_number=number.view(np.int64),
+        line_column=column.view(np.int64),
+    )
+
+
+def decode_locations_with_upb(raw: Sequence[bytes], source: str) -> LocationColumns:
+    """Location bodies decoded one by one with upb: the general path behind decode_location_bodies."""
+    try:
+        parsed = [profile_pb2.Location.FromString(body) for body in raw]
+    except DecodeError:
+        raise MapscopeError(source, "malformed profile: a location is not a valid Location message") from None
+    lines = [line for location in parsed for line in location.line]
+
+    def column(items: Iterable[int], dtype: type[np.generic] = np.uint64) -> np.ndarray:
+        return np.fromiter(items, dtype=dtype)
+
+    return LocationColumns(
+        ids=column(loc.id for loc in parsed),
+        mapping_ids=column(loc.mapping_id for loc in parsed),
+        address=column(loc.address for loc in parsed),
+        is_folded=column(loc.is_folded for loc in parsed),
+        line_counts=column((len(loc.line) for loc in parsed), np.int64),
+        function_ids=column(line.function_id for line in lines),
+        line_number=column((line.line for line in lines), np.int64),
+        line_column=column((line.column for line in lines), np.int64),
+    )
+
+
+def _resolve(ids: np.ndarray, index: dict[int, int]) -> np.ndarray:
+    """Positions of `ids` by `index` (ID -> position), -1 for an ID it does not have."""
+    if not index or ids.size == 0:
+        return np.full(ids.size, -1, dtype=np.int64)
+    keys = np.fromiter(index, dtype=np.uint64, count=len(index))
+    positions = np.fromiter(index.values(), dtype=np.int64, count=len(index))
+    order = np.argsort(keys)
+    keys, positions = keys[order], positions[order]
+    slot = np.minimum(np.searchsorted(keys, ids), keys.size - 1)
+    found: np.ndarray = np.where(keys[slot] == ids, positions[slot], -1)
+    return found
 
 
 def default_sample_index(profile: Profile) -> int:

@@ -254,7 +254,7 @@ class ProfileRawSamples(_message.Message):
     sample_type: _containers.RepeatedCompositeFieldContainer[ValueType]
     sample: _containers.RepeatedScalarFieldContainer[bytes]
     mapping: _containers.RepeatedCompositeFieldContainer[Mapping]
-    location: _containers.RepeatedCompositeFieldContainer[Location]
+    location: _containers.RepeatedScalarFieldContainer[bytes]
     function: _containers.RepeatedCompositeFieldContainer[Function]
     string_table: _containers.RepeatedScalarFieldContainer[bytes]
     drop_frames: int
@@ -271,7 +271,7 @@ class ProfileRawSamples(_message.Message):
         sample_type: _Optional[_Iterable[_Union[ValueType, _Mapping]]] = ...,
         sample: _Optional[_Iterable[bytes]] = ...,
         mapping: _Optional[_Iterable[_Union[Mapping, _Mapping]]] = ...,
-        location: _Optional[_Iterable[_Union[Location, _Mapping]]] = ...,
+        location: _Optional[_Iterable[bytes]] = ...,
         function: _Optional[_Iterable[_Union[Function, _Mapping]]] = ...,
         string_table: _Optional[_Iterable[bytes]] = ...,
         drop_frames: _Optional[int] = ...,

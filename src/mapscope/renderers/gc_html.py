@@ -9,20 +9,26 @@ page stays small for logs with millions of cycles.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
+import numpy as np
+import numpy.typing as npt
 from jinja2 import Environment, PackageLoader
 
 from mapscope import __version__
-from mapscope.analyses.gc_summary import CycleFigures, GcReport
+from mapscope.analyses.gc_summary import CycleFigures, GcReport, Joined
 from mapscope.analyses.mmu import MmuPoint
+from mapscope.readers.bytecursor import Ints
 
 WIDTH = 880
 HEIGHT = 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 36
 # The HTML table lists every cycle up to this many, else the ones with the longest pauses.
 MAX_HTML_ROWS = 500
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -89,44 +95,45 @@ def _nice_top(value: float) -> float:
     return next(m * magnitude for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= value)
 
 
-def _timeline_s(cycles: Sequence[CycleFigures]) -> list[float]:
+def _timeline_s(joined: Joined) -> FloatArray:
     """Seconds on one axis: each later program run continues where the previous one's last cycle was."""
-    offset = 0.0
-    last_run = 0
-    previous = 0.0
-    times = []
-    for figures in cycles:
-        if figures.run != last_run:
-            offset = previous
-            last_run = figures.run
-        previous = offset + float(figures.cycle.start_s)
-        times.append(previous)
-    return times
+    seconds = joined.log.gc.start_ms / 1000.0
+    run = joined.run
+    last = np.flatnonzero(np.concatenate((run[1:] != run[:-1], [True])))
+    offsets = np.concatenate(([0.0], np.cumsum(seconds[last])))[:-1]
+    return seconds + offsets[run]
 
 
-def _columns(times: Sequence[float], top: float) -> list[int]:
-    return [round(_plot_x(t, top) - LEFT) for t in times]
+def _columns(times: FloatArray, top: float) -> Ints:
+    """The pixel column of each time (rounded half to even, like round())."""
+    return np.round((WIDTH - LEFT - RIGHT) * (times / top if top else 0.0)).astype(np.int64)
 
 
-def pause_chart(cycles: Sequence[CycleFigures]) -> Chart:
-    times = _timeline_s(cycles)
-    x_top = _nice_top(max(times))
-    y_top = _nice_top(max(float(figures.stw_ms) for figures in cycles))
-    tallest: dict[int, int] = {}
-    for index, column in enumerate(_columns(times, x_top)):
-        if column not in tallest or cycles[index].stw_ms > cycles[tallest[column]].stw_ms:
-            tallest[column] = index
+def _peaks(columns: Ints, values: Ints) -> Ints:
+    """Per pixel column, the first row with the column's largest value; rows in order."""
+    rows = np.arange(len(columns))
+    order = np.lexsort((rows, -values, columns))
+    first = np.concatenate(([True], columns[order][1:] != columns[order][:-1]))
+    return np.sort(order[first])
+
+
+def pause_chart(joined: Joined) -> Chart:
+    gc = joined.log.gc
+    times = _timeline_s(joined)
+    x_top = _nice_top(float(times.max()))
+    y_top = _nice_top(float(joined.stw_us.max()) / 1000.0)
     bars = []
-    for index in sorted(tallest.values()):
-        figures = cycles[index]
-        y = _plot_y(float(figures.stw_ms), y_top)
+    for row in _peaks(_columns(times, x_top), joined.stw_us).tolist():
+        stw = joined.stw_ms(row)
+        y = _plot_y(float(stw), y_top)
+        start = Decimal(int(gc.start_ms[row])).scaleb(-3)
+        sweep_term, mark_term = gc.duration("sweep_term_us", row), gc.duration("mark_term_us", row)
         bars.append(
             Bar(
-                x=round(_plot_x(times[index], x_top), 1),
+                x=round(_plot_x(float(times[row]), x_top), 1),
                 y=round(y, 1),
                 height=round(HEIGHT - BOTTOM - y, 1),
-                title=f"gc {figures.cycle.number} @{figures.cycle.start_s}s: STW "
-                f"{figures.cycle.sweep_term_ms}+{figures.cycle.mark_term_ms} = {figures.stw_ms} ms",
+                title=f"gc {gc.number[row]} @{start}s: STW {sweep_term}+{mark_term} = {stw} ms",
             )
         )
     return Chart(
@@ -140,25 +147,23 @@ def pause_chart(cycles: Sequence[CycleFigures]) -> Chart:
     )
 
 
-def heap_chart(cycles: Sequence[CycleFigures]) -> Chart:
-    times = _timeline_s(cycles)
-    x_top = _nice_top(max(times))
-    y_top = _nice_top(max(max(f.cycle.heap_after_mb, f.cycle.heap_goal_mb) for f in cycles))
-    lines: tuple[tuple[str, str, Callable[[CycleFigures], int]], ...] = (
-        ("heap after mark", "after", lambda f: f.cycle.heap_after_mb),
-        ("live heap", "live", lambda f: f.cycle.heap_live_mb),
-        ("heap goal", "goal", lambda f: f.cycle.heap_goal_mb),
+def heap_chart(joined: Joined) -> Chart:
+    gc = joined.log.gc
+    times = _timeline_s(joined)
+    x_top = _nice_top(float(times.max()))
+    y_top = _nice_top(float(max(gc.heap_after_mb.max(), gc.heap_goal_mb.max())))
+    lines = (
+        ("heap after mark", "after", gc.heap_after_mb),
+        ("live heap", "live", gc.heap_live_mb),
+        ("heap goal", "goal", gc.heap_goal_mb),
     )
-    series = []
     columns = _columns(times, x_top)
-    for name, css, value in lines:
-        peaks: dict[int, tuple[float, int]] = {}
-        for index, column in enumerate(columns):
-            mb = value(cycles[index])
-            if column not in peaks or mb > peaks[column][1]:
-                peaks[column] = (times[index], mb)
+    series = []
+    for name, css, values in lines:
+        rows = _peaks(columns, values)
         points = " ".join(
-            f"{_plot_x(t, x_top):.1f},{_plot_y(mb, y_top):.1f}" for t, mb in (peaks[c] for c in sorted(peaks))
+            f"{_plot_x(float(times[row]), x_top):.1f},{_plot_y(float(values[row]), y_top):.1f}"
+            for row in rows.tolist()
         )
         series.append(Series(name, css, points))
     return Chart(
@@ -204,17 +209,16 @@ def mmu_chart(report: GcReport) -> Chart:
     )
 
 
-def _table_rows(cycles: Sequence[CycleFigures]) -> tuple[list[CycleFigures], str]:
-    if len(cycles) <= MAX_HTML_ROWS:
-        return list(cycles), f"all {len(cycles)} cycles"
-    longest = sorted(cycles, key=lambda figures: figures.stw_ms, reverse=True)[:MAX_HTML_ROWS]
-    kept = sorted(longest, key=lambda figures: (figures.run, figures.cycle.line))
-    return kept, f"the {MAX_HTML_ROWS} of {len(cycles)} cycles with the longest pauses"
+def _table_rows(joined: Joined) -> tuple[list[CycleFigures], str]:
+    rows = list(joined.figures(joined.longest_pauses(MAX_HTML_ROWS).tolist()))
+    if len(joined) <= MAX_HTML_ROWS:
+        return rows, f"all {len(joined)} cycles"
+    return rows, f"the {MAX_HTML_ROWS} of {len(joined)} cycles with the longest pauses"
 
 
 def render(report: GcReport) -> str:
-    cycles = report.joined.cycles
-    rows, rows_caption = _table_rows(cycles)
+    joined = report.joined
+    rows, rows_caption = _table_rows(joined)
     environment = Environment(
         loader=PackageLoader("mapscope.renderers", "templates"),
         autoescape=True,
@@ -226,7 +230,7 @@ def render(report: GcReport) -> str:
         version=__version__,
         report=report,
         summary=report.summary,
-        charts=(pause_chart(cycles), heap_chart(cycles), mmu_chart(report)),
+        charts=(pause_chart(joined), heap_chart(joined), mmu_chart(report)),
         width=WIDTH,
         height=HEIGHT,
         plot_left=LEFT,

@@ -13,33 +13,20 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import fields
 from decimal import Decimal
 from typing import Any, TextIO
 
-from mapscope.analyses.gc_summary import CycleFigures, GcReport
-from mapscope.readers.gctrace import (
-    GcCycle,
-    PacerAssist,
-    PacerCycleEnd,
-    PacerSweepDone,
-    ScanClass,
-    ScanTotal,
-    ScavLine,
-)
+import numpy as np
+import numpy.typing as npt
+
+from mapscope.analyses.gc_summary import GcReport, Joined
+from mapscope.readers.gctrace import GcColumns
 from mapscope.renderers.jsonout import dumps, to_jsonable
 
-_RECORD_TYPES = (GcCycle, PacerAssist, PacerCycleEnd, PacerSweepDone, ScavLine, ScanTotal, ScanClass)
-_FIELDS: dict[type, tuple[str, ...]] = {kind: tuple(f.name for f in fields(kind)) for kind in _RECORD_TYPES}
-# Only these can hold NaN or ±Inf (the pacer's floats).
-_FLOAT_FIELDS: dict[type, tuple[str, ...]] = {
-    kind: tuple(f.name for f in fields(kind) if f.type == "float") for kind in _RECORD_TYPES
-}
-_DERIVED = tuple(
-    f.name
-    for f in fields(CycleFigures)
-    if f.name not in {"cycle", "assist", "end", "sweep", "scav", "scan_total", "scan_classes"}
-)
+# Cycles turned into Python objects at a time: bounds the memory of a long log's JSON.
+_SLICE = 8192
 
 
 def _number(value: Any) -> Any:
@@ -58,29 +45,114 @@ def _plain(value: Any) -> Any:
     return _number(value)
 
 
-def _record(record: object | None) -> dict[str, Any] | None:
-    """A record's fields; Decimals are left to the encoder's `default`, floats made JSON-safe here."""
-    if record is None:
-        return None
-    kind = type(record)
-    plain = {name: getattr(record, name) for name in _FIELDS[kind]}
-    for name in _FLOAT_FIELDS[kind]:
-        plain[name] = _number(plain[name])
-    return plain
+def _milliseconds(micros: npt.NDArray[np.int64]) -> list[float]:
+    """Printed durations as JSON numbers: the double nearest the printed text (a correctly rounded
+    division gives the same double as parsing the text)."""
+    values: list[float] = (micros / 1000.0).tolist()
+    return values
 
 
-def _cycle_object(figures: CycleFigures) -> dict[str, Any]:
-    """One cycle as a JSON object: the gc line's fields, derived figures, then the joined lines."""
-    return {
-        "cycle": _record(figures.cycle),
-        **{name: getattr(figures, name) for name in _DERIVED},
-        "assist": _record(figures.assist),
-        "end": _record(figures.end),
-        "sweep": _record(figures.sweep),
-        "scav": [_record(line) for line in figures.scav],
-        "scan_total": _record(figures.scan_total),
-        "scan_classes": [_record(line) for line in figures.scan_classes],
-    }
+def _optional(values: npt.NDArray[np.int64]) -> list[int | None]:
+    return [None if value < 0 else value for value in values.tolist()]
+
+
+def _objects(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _table_objects(table: Any, rows: npt.NDArray[np.int64]) -> list[dict[str, Any]]:
+    """The records of the given rows of a pacer or scavenger table, as JSON objects."""
+    columns = {}
+    for f in fields(table):
+        values = getattr(table, f.name)[rows].tolist()
+        columns[f.name] = [_number(v) for v in values] if f.type == "Floats" else values
+    return _objects(columns)
+
+
+def _scan_objects(joined: Joined, rows: npt.NDArray[np.int64]) -> list[dict[str, Any]]:
+    scan = joined.log.scan
+    objects = []
+    for row in rows.tolist():
+        record = scan.record(row)
+        objects.append({f.name: getattr(record, f.name) for f in fields(record)})
+    return objects
+
+
+def _cycle_objects(joined: Joined) -> Iterator[dict[str, Any]]:
+    """Every cycle as a JSON object: the gc line's fields (in GcCycle's order), the derived figures (in
+    CycleFigures' order), then the joined lines; built from the columns a slice of cycles at a time."""
+    gc = joined.log.gc
+    for begin in range(0, len(joined), _SLICE):
+        part = slice(begin, begin + _SLICE)
+        mark_cpu = joined.mark_cpu_us[part]
+        safe = np.where(mark_cpu > 0, mark_cpu, 1)
+
+        def share(column: npt.NDArray[np.int64], mark_cpu: Any = mark_cpu, safe: Any = safe) -> list[Any]:
+            return [None if whole == 0 else value for value, whole in zip(
+                (column / safe).tolist(), mark_cpu.tolist(), strict=True
+            )]  # fmt: skip
+
+        durations = {name: _milliseconds(getattr(gc, name)[part]) for name in GcColumns.DURATIONS}
+        cycle = _objects(
+            {
+                "line": gc.line[part].tolist(),
+                "number": gc.number[part].tolist(),
+                "start_s": _milliseconds(gc.start_ms[part]),
+                "cpu_percent": gc.cpu_percent[part].tolist(),
+                "leak_check": gc.leak_check[part].tolist(),
+                **{name.removesuffix("_us") + "_ms": values for name, values in durations.items()},
+                "heap_before_mb": gc.heap_before_mb[part].tolist(),
+                "heap_after_mb": gc.heap_after_mb[part].tolist(),
+                "heap_live_mb": gc.heap_live_mb[part].tolist(),
+                "heap_goal_mb": gc.heap_goal_mb[part].tolist(),
+                "stacks_mb": _optional(gc.stacks_mb[part]),
+                "globals_mb": _optional(gc.globals_mb[part]),
+                "procs": gc.procs[part].tolist(),
+                "forced": gc.forced[part].tolist(),
+            }
+        )
+        derived = _objects(
+            {
+                "run": joined.run[part].tolist(),
+                "periodic": joined.periodic[part].tolist(),
+                "stw_ms": _milliseconds(joined.stw_us[part]),
+                "mark_cpu_ms": _milliseconds(mark_cpu),
+                "assist_share": share(gc.assist_cpu_us[part]),
+                "background_share": share(gc.background_cpu_us[part]),
+                "idle_share": share(gc.idle_cpu_us[part]),
+                "assists_dominate": joined.assists_dominate[part].tolist(),
+                "goal_overshoot_mb": joined.goal_overshoot_mb[part].tolist(),
+                "goal_overshot": joined.goal_overshot[part].tolist(),
+            }
+        )
+        sides = {}
+        for key, table, rows in (
+            ("assist", joined.log.assist, joined.assist[part]),
+            ("end", joined.log.end, joined.end[part]),
+            ("sweep", joined.log.sweep, joined.sweep[part]),
+        ):
+            present = _table_objects(table, rows[rows >= 0])
+            found = iter(present)
+            sides[key] = [next(found) if row >= 0 else None for row in rows.tolist()]
+        totals = joined.scan_total[part]
+        found_totals = iter(_scan_objects(joined, totals[totals >= 0]))
+        scan_totals = [next(found_totals) if row >= 0 else None for row in totals.tolist()]
+        scav_from, class_from = joined.scav_from, joined.class_from
+        for offset, (fields_of_cycle, extra) in enumerate(zip(cycle, derived, strict=True)):
+            index = begin + offset
+            scav = joined.scav_rows[scav_from[index] : scav_from[index + 1]]
+            classes = joined.class_rows[class_from[index] : class_from[index + 1]]
+            yield {
+                "cycle": fields_of_cycle,
+                **extra,
+                "assist": sides["assist"][offset],
+                "end": sides["end"][offset],
+                "sweep": sides["sweep"][offset],
+                "scav": _table_objects(joined.log.scav, scav) if len(scav) else [],
+                "scan_total": scan_totals[offset],
+                "scan_classes": _scan_objects(joined, classes) if len(classes) else [],
+            }
 
 
 def write(report: GcReport, out: TextIO) -> None:
@@ -107,10 +179,10 @@ def write(report: GcReport, out: TextIO) -> None:
     # `head` is an indented object, so it ends with a newline and "}": reopen it to add the last member.
     out.write(head.removesuffix("\n}"))
     out.write(',\n  "cycles": [')
-    encode = json.JSONEncoder(allow_nan=False, default=float).encode
+    encode = json.JSONEncoder(allow_nan=False).encode
     separator = "\n    "
-    for figures in joined.cycles:
+    for cycle in _cycle_objects(joined):
         out.write(separator)
-        out.write(encode(_cycle_object(figures)))
+        out.write(encode(cycle))
         separator = ",\n    "
     out.write("\n  ]\n}\n")

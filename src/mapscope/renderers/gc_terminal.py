@@ -7,7 +7,7 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
-from mapscope.analyses.gc_summary import CycleFigures, GcReport, Percentiles
+from mapscope.analyses.gc_summary import CycleFigures, GcReport, Joined, Percentiles
 
 # Beyond this many cycles the per-cycle table shows the ones with the longest pauses.
 MAX_CYCLE_ROWS = 30
@@ -70,12 +70,11 @@ def _mmu(report: GcReport) -> Table:
     return table
 
 
-def _notable(cycles: tuple[CycleFigures, ...]) -> tuple[list[CycleFigures], str]:
-    if len(cycles) <= MAX_CYCLE_ROWS:
-        return list(cycles), f"{len(cycles)} cycles"
-    longest = sorted(cycles, key=lambda figures: figures.stw_ms, reverse=True)[:MAX_CYCLE_ROWS]
-    shown = sorted(longest, key=lambda figures: (figures.run, figures.cycle.line))
-    return shown, f"the {MAX_CYCLE_ROWS} of {len(cycles)} cycles with the longest pauses (all: --csv)"
+def _notable(joined: Joined) -> tuple[list[CycleFigures], str]:
+    shown = list(joined.figures(joined.longest_pauses(MAX_CYCLE_ROWS).tolist()))
+    if len(joined) <= MAX_CYCLE_ROWS:
+        return shown, f"{len(joined)} cycles"
+    return shown, f"the {MAX_CYCLE_ROWS} of {len(joined)} cycles with the longest pauses (all: --csv)"
 
 
 def _marks(figures: CycleFigures) -> str:
@@ -94,7 +93,7 @@ def _marks(figures: CycleFigures) -> str:
 
 
 def _cycles(report: GcReport) -> Table:
-    shown, caption = _notable(report.joined.cycles)
+    shown, caption = _notable(report.joined)
     table = Table(title=f"Cycles: {caption}", title_justify="left")
     columns = ("gc", "@s", "STW ms", "mark ms", "assist/bg/idle cpu ms", "heap MB", "goal MB", "notes")
     for column in columns:

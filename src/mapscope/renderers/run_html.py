@@ -16,9 +16,18 @@ from jinja2 import Environment, PackageLoader
 
 from mapscope import __version__
 from mapscope.analyses.benchstat import BenchReport
-from mapscope.analyses.run_summary import ModelComparison, RunAnalysis
+from mapscope.analyses.run_summary import ModelComparison, PackageSites, RunAnalysis
 from mapscope.renderers import gc_html
-from mapscope.renderers.run_terminal import MODEL_COLUMNS, model_cells
+from mapscope.renderers.profile_terminal import quantity
+from mapscope.renderers.run_terminal import (
+    GC_PER_OP_COLUMNS,
+    GC_PER_OP_NOTE,
+    GC_PER_OP_TITLE,
+    MODEL_COLUMNS,
+    gc_per_op_cells,
+    model_cells,
+    sites_headline,
+)
 from mapscope.runner.manifest import Manifest
 from mapscope.units import human_bytes
 
@@ -29,6 +38,8 @@ BAR_TEXT_ROOM = 130
 BAR_LABEL_CHARS = 50
 BAR_HEIGHT = 12
 BAR_GAP = 10
+# Map sites listed per heap profile (`mapscope profile --json PROFILE` has them all).
+MAX_SITES = 40
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,57 @@ class ModelBar:
     model_width: float | None
     measured_text: str
     model_text: str
+
+
+@dataclass(frozen=True)
+class SiteLine:
+    """One cause of one map site; the site's own cells only on its first line."""
+
+    function: str
+    place: str
+    map_type: str
+    cause: str
+    value: str
+    count: str
+    share: str
+    confidence: str
+    first: bool
+
+
+@dataclass(frozen=True)
+class SitesTable:
+    headline: str
+    sample_type: str
+    count_type: str
+    lines: tuple[SiteLine, ...]
+    more: int
+
+
+def _sites_table(found: PackageSites) -> SitesTable:
+    report = found.report
+    lines = []
+    for site in report.sites[:MAX_SITES]:
+        for position, share in enumerate(site.shares):
+            lines.append(
+                SiteLine(
+                    function=site.function,
+                    place=f"{site.file.rsplit('/', 1)[-1]}:{site.line}",
+                    map_type=site.map_type or f"({site.found_by.value})",
+                    cause=str(share.cause),
+                    value=quantity(share.value, report.sample_type),
+                    count=f"{share.count:,}",
+                    share=f"{100 * share.value / report.total:.1f}%" if report.total else "-",
+                    confidence=share.confidence.value,
+                    first=position == 0,
+                )
+            )
+    return SitesTable(
+        headline=sites_headline(found),
+        sample_type=report.sample_type.type,
+        count_type=report.count_type.type if report.count_type is not None else "count",
+        lines=tuple(lines),
+        more=max(len(report.sites) - MAX_SITES, 0),
+    )
 
 
 def _bench_tables(report: BenchReport) -> tuple[BenchTable, ...]:
@@ -125,8 +187,12 @@ def render(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> str:
         lstrip_blocks=True,
     )
     template = environment.get_template("run_report.html")
-    cycles = analysis.gc.joined.cycles if analysis.gc is not None else ()
-    charts = (gc_html.pause_chart(cycles), gc_html.heap_chart(cycles)) if cycles else ()
+    joined = analysis.gc.joined if analysis.gc is not None else None
+    charts = (
+        (gc_html.pause_chart(joined), gc_html.heap_chart(joined))
+        if joined is not None and len(joined)
+        else ()
+    )
     bars, bars_height = _model_bars(analysis.models)
     target = next((row.target for row in analysis.models if row.target), None)
     return template.render(
@@ -137,6 +203,11 @@ def render(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> str:
         files=[(entry, human_bytes(entry.bytes)) for entry in manifest.files],
         steps=[(step, shlex.join(step.argv)) for step in manifest.steps],
         bench_tables=_bench_tables(analysis.bench) if analysis.bench is not None else (),
+        sites=[_sites_table(found) for found in analysis.sites],
+        gc_per_op_title=GC_PER_OP_TITLE,
+        gc_per_op_note=GC_PER_OP_NOTE,
+        gc_per_op_columns=GC_PER_OP_COLUMNS,
+        gc_per_op_rows=[gc_per_op_cells(row) for row in analysis.gc_per_op],
         model_columns=MODEL_COLUMNS,
         model_rows=[model_cells(row) for row in analysis.models],
         model_target=target,

@@ -14,6 +14,7 @@ from typing import Any
 from mapscope.analyses.run_summary import RunAnalysis
 from mapscope.renderers.bench_terminal import render_json
 from mapscope.renderers.jsonout import dumps, to_jsonable
+from mapscope.renderers.profile_json import report_json
 from mapscope.runner.manifest import Manifest
 
 
@@ -38,6 +39,12 @@ def document(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> dict[s
             to_jsonable({"source": gc.source, "input": gc.input, "summary": gc.summary, "mmu": gc.mmu})
         ),
         "benchmarks": None if analysis.bench is None else json.loads(render_json(analysis.bench)),
+        "gc_per_op": [to_jsonable(row) for row in analysis.gc_per_op],
+        "map_sites": [
+            {"package": found.package, "profile": found.profile, "source_dir": found.source_dir}
+            | report_json(found.report)
+            for found in analysis.sites
+        ],
         "models": [
             {**to_jsonable(row), "model_plus_pointees_b_per_entry": row.model_total}
             for row in analysis.models

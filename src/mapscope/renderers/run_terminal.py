@@ -1,6 +1,6 @@
 """The summary `mapscope run` prints when the program has ended (and `mapscope report` without --html):
-how the run ended, the benchmarks as benchstat summarises them, the model beside the measured bytes per
-entry, the GC figures that matter most, and the files collected."""
+how the run ended, the benchmarks as benchstat summarises them, GC cycles and pauses per benchmark op, the
+model beside the measured bytes per entry, the GC figures that matter most, and the files collected."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mapscope.analyses.run_summary import ModelComparison, RunAnalysis
+from mapscope.analyses.bench_gc import BenchGc
+from mapscope.analyses.run_summary import ModelComparison, PackageSites, RunAnalysis
 from mapscope.renderers.bench_terminal import render_plain, render_rich
+from mapscope.renderers.profile_terminal import quantity, sites_table
 from mapscope.runner.manifest import Manifest, Status
 from mapscope.units import human_bytes
 
@@ -24,6 +26,8 @@ _STATUS_STYLE = {
 }
 # Flags shown in the summary; `mapscope gc stderr.txt` has them all with their cycles.
 _MAX_FLAGS = 4
+# Map sites shown per heap profile; `mapscope profile` and the HTML report show more.
+_MAX_SITES = 8
 
 
 def _headline(run_dir: Path, manifest: Manifest, console: Console) -> None:
@@ -62,6 +66,39 @@ def model_cells(row: ModelComparison) -> list[str]:
 
 
 MODEL_COLUMNS = ("benchmark", "phase", "measured B/entry", "model B/entry", "pointees", "difference", "note")
+GC_PER_OP_COLUMNS = ("benchmark", "samples", "iterations", "GC cycles/op", "STW ns/op", "forced GCs")
+GC_PER_OP_TITLE = (
+    "GC per benchmark op (cycles the pacer started during each benchmark, from this run's gctrace)"
+)
+GC_PER_OP_NOTE = (
+    "runtime.GC() cycles (one before every benchmark run, and any the benchmark forces) are counted apart; "
+    "warm-up runs are included, so per-op figures are slight over-estimates"
+)
+
+
+def gc_per_op_cells(row: BenchGc) -> list[str]:
+    """Table cells for one benchmark's GC figures (shared with the HTML report)."""
+    return [
+        row.benchmark,
+        str(row.samples),
+        f"{row.iterations:,}",
+        "0" if row.cycles == 0 else f"{row.cycles_per_op:.3g}",
+        f"{row.stw_ns_per_op:,.1f}",
+        str(row.forced_cycles),
+    ]
+
+
+def _gc_per_op(analysis: RunAnalysis, console: Console) -> None:
+    if not analysis.gc_per_op:
+        return
+    table = Table(title=GC_PER_OP_TITLE, title_justify="left")
+    for column in GC_PER_OP_COLUMNS:
+        left = column == "benchmark"
+        table.add_column(column, justify="left" if left else "right", overflow="fold", no_wrap=not left)
+    for row in analysis.gc_per_op:
+        table.add_row(*(Text(cell) for cell in gc_per_op_cells(row)))
+    console.print(table)
+    console.print(f"  {GC_PER_OP_NOTE}", style="dim", markup=False, highlight=False)
 
 
 def _models(analysis: RunAnalysis, console: Console) -> None:
@@ -111,6 +148,25 @@ def _gc(analysis: RunAnalysis, console: Console) -> None:
         console.print(f"  [{flag.code}] {flag.message}", markup=False, highlight=False)
 
 
+def sites_headline(found: PackageSites) -> str:
+    """What a heap profile's map sites are (shared with the HTML report)."""
+    report = found.report
+    share = f"{100 * report.map_value / report.total:.1f}%" if report.total else "-"
+    source = f"source {found.source_dir}" if found.source_dir else "without the source"
+    return (
+        f"Map sites of {found.package or 'the program'}: {quantity(report.map_value, report.sample_type)} "
+        f"({share} of {report.sample_type.type}) at {len(report.sites)} sites, heap profile {found.profile}, "
+        f"{source}, map model {report.target}"
+    )
+
+
+def _sites(analysis: RunAnalysis, console: Console) -> None:
+    for found in analysis.sites:
+        console.print(sites_headline(found), style="bold", markup=False, highlight=False)
+        if found.report.sites:
+            console.print(sites_table(found.report, _MAX_SITES))
+
+
 def render(run_dir: Path, manifest: Manifest, analysis: RunAnalysis, console: Console) -> None:
     _headline(run_dir, manifest, console)
     if analysis.bench is not None:
@@ -120,7 +176,9 @@ def render(run_dir: Path, manifest: Manifest, analysis: RunAnalysis, console: Co
         else:
             console.print(render_plain(analysis.bench), end="", markup=False, highlight=False, soft_wrap=True)
     console.print()
+    _gc_per_op(analysis, console)
     _models(analysis, console)
+    _sites(analysis, console)
     _gc(analysis, console)
     console.print("Files", style="bold")
     for entry in manifest.files:

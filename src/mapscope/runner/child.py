@@ -61,6 +61,31 @@ class FileSink:
         self._file.close()
 
 
+class ArrivalSink:
+    """Notes the order in which the child's stdout and stderr lines arrive: after every read of one
+    stream that completed lines, it appends `<stream> <lines>` to the arrivals file, `<lines>` being how
+    many lines that stream has completed so far (readers/arrivals.py reads it back).
+
+    Both streams are read in one loop, so lines read in different reads are in the order the child wrote
+    them, up to the moment mapscope read them. `counts` outlives the sink: it continues over every program
+    a run starts, like the capture files.
+    """
+
+    def __init__(self, log: FileSink, counts: dict[str, int], stream: str) -> None:
+        self._log = log
+        self._counts = counts
+        self._stream = stream
+
+    def write(self, data: bytes) -> None:
+        lines = data.count(b"\n")
+        if lines:
+            self._counts[self._stream] += lines
+            self._log.write(f"{self._stream} {self._counts[self._stream]}\n".encode())
+
+    def close(self) -> None:
+        self._log.close()
+
+
 class BufferSink:
     """Keeps output in memory (for `go list`, whose answer mapscope reads), up to a limit."""
 

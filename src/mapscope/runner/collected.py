@@ -1,5 +1,7 @@
 """Reading a run directory back: the GC log from the program's captured stderr and the benchmarks from its
-stdout, analysed into one `RunAnalysis` for the terminal, JSON and HTML renderers.
+stdout, analysed into one `RunAnalysis` for the terminal, JSON and HTML renderers; with the order in
+which their lines arrived, the GC cycles of each benchmark; and the map sites of the heap profiles, read
+as `mapscope profile --source <package dir>` reads them, by bytes allocated (alloc_space).
 
 Nothing here fails a finished run: a part that cannot be read or analysed becomes a note.
 """
@@ -10,12 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mapscope.analyses import gc_summary, mmu
+from mapscope.analyses.bench_gc import BenchGc, gc_per_benchmark
 from mapscope.analyses.benchstat import BenchReport, LabeledFile, compare
 from mapscope.analyses.gc_summary import GcReport, InputStats
-from mapscope.analyses.run_summary import ModelComparison, RunAnalysis, compare_with_model
+from mapscope.analyses.map_sites import attribute
+from mapscope.analyses.run_summary import ModelComparison, PackageSites, RunAnalysis, compare_with_model
 from mapscope.errors import MapscopeError
-from mapscope.readers.gctrace import GctraceReader
-from mapscope.readers.gobench import BenchFile, read_bench
+from mapscope.model.versions import Target
+from mapscope.readers import profile_source
+from mapscope.readers.arrivals import read_arrivals
+from mapscope.readers.gctrace import GctraceLog, GctraceReader
+from mapscope.readers.go_source import SourceTree
+from mapscope.readers.gobench import BenchFile, SourceKind, read_bench
+from mapscope.readers.pprof import sample_index
 from mapscope.runner.manifest import Manifest, Role, file_path
 
 
@@ -29,17 +38,17 @@ def analyze_gc(path: Path, name: str) -> GcReport | None:
     try:
         with path.open("rb") as stream:
             reader = GctraceReader(stream)
-            joined = gc_summary.join(reader)
+            joined = gc_summary.join(reader.read())
     except OSError as error:
         raise MapscopeError(name, f"cannot read: {error.strerror or error}") from None
-    if not joined.cycles:
+    if not len(joined):
         return None
     return GcReport(
         source=name,
         input=InputStats(reader.lines, reader.foreign_lines, reader.unterminated_last_line),
         joined=joined,
-        summary=gc_summary.summarize(joined.cycles),
-        mmu=mmu.mmu_curve(joined.runs()),
+        summary=gc_summary.summarize(joined),
+        mmu=mmu.mmu_curve(joined.log.gc, joined.run),
     )
 
 
@@ -73,4 +82,63 @@ def analyze_run(run_dir: Path, manifest: Manifest) -> RunAnalysis:
                 notes.append(f"benchmarks: {error}")
             goexperiment = dict(manifest.environment).get("GOEXPERIMENT")
             models = compare_with_model(bench_file, manifest.go_release, goexperiment)
-    return RunAnalysis(gc, bench, bench_file, models, tuple(notes))
+    gc_per_op: tuple[BenchGc, ...] = ()
+    if bench_file is not None and bench_file.results:
+        gc_per_op = _gc_per_op(run_dir, manifest, gc, bench_file, notes)
+    sites = _map_sites(run_dir, manifest, notes)
+    return RunAnalysis(gc, bench, bench_file, models, gc_per_op, sites, tuple(notes))
+
+
+# Benchmarks allocate and drop; what they allocated over the run shows the map costs, not what was live
+# when the profile was written.
+SITES_SAMPLE = "alloc_space"
+
+
+def _map_sites(run_dir: Path, manifest: Manifest, notes: list[str]) -> tuple[PackageSites, ...]:
+    """The map sites of every heap profile, each read with its package's source (where it still is)."""
+    target: Target | None = None
+    if manifest.go_release:
+        try:
+            target = Target.parse(manifest.go_release, dict(manifest.environment).get("GOEXPERIMENT"))
+        except MapscopeError as error:
+            notes.append(f"map sites: {error.problem}; the profile picks the model")
+    package_dirs = {step.package: Path(step.cwd) for step in manifest.steps if step.phase == "run"}
+    binaries = {entry.package: file_path(run_dir, entry) for entry in manifest.files_with(Role.BINARY)}
+    found = []
+    for entry in manifest.files_with(Role.MEM_PROFILE):
+        source_dir = package_dirs.get(entry.package)
+        if source_dir is not None and not source_dir.is_dir():
+            notes.append(f"map sites of {entry.path}: {source_dir} is gone; sites found without the source")
+            source_dir = None
+        tree = SourceTree(source_dir) if source_dir is not None else None
+        try:
+            loaded = profile_source.load(str(file_path(run_dir, entry)), binary=binaries.get(entry.package))
+            for profile in loaded.profiles:
+                report = attribute(profile, sample_index(profile, SITES_SAMPLE), tree, target)
+                shown_dir = str(source_dir) if source_dir is not None else None
+                found.append(PackageSites(entry.package, entry.path, shown_dir, report))
+        except MapscopeError as error:
+            notes.append(f"map sites: {error}")
+    return tuple(found)
+
+
+def _gc_per_op(
+    run_dir: Path, manifest: Manifest, gc: GcReport | None, bench_file: BenchFile, notes: list[str]
+) -> tuple[BenchGc, ...]:
+    """GC cycles and STW per op of each benchmark, or () with a note saying why not."""
+    paths = list(_paths(run_dir, manifest, Role.ARRIVALS))
+    if bench_file.kind is not SourceKind.TEXT:
+        notes.append("GC per benchmark op: needs the benchmarks' text output, not go test -json")
+        return ()
+    if not paths:
+        notes.append("GC per benchmark op: the run directory has no arrivals.txt (an older mapscope made it)")
+        return ()
+    try:
+        arrivals = read_arrivals(paths[0], f"{run_dir.name}/{paths[0].name}")
+    except MapscopeError as error:
+        notes.append(f"GC per benchmark op: {error}")
+        return ()
+    if gc is None:
+        empty = gc_summary.join(GctraceLog.from_records([]))
+        return gc_per_benchmark(bench_file.results, empty.log.gc, empty.stw_us, arrivals)
+    return gc_per_benchmark(bench_file.results, gc.joined.log.gc, gc.joined.stw_us, arrivals)

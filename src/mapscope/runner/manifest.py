@@ -35,6 +35,7 @@ class Status(StrEnum):
 class Role(StrEnum):
     STDOUT = "stdout"
     STDERR = "stderr"
+    ARRIVALS = "arrivals"  # the order of stdout and stderr lines (readers/arrivals.py)
     BUILD_LOG = "build-log"
     BINARY = "binary"
     CPU_PROFILE = "cpu-profile"

@@ -5,6 +5,8 @@ Layout of a run directory:
   manifest.json        what ran and how it ended (runner/manifest.py)
   stdout.txt           the program's stdout (for `go test`: every package's test binary, in order)
   stderr.txt           the program's stderr, where the runtime writes its gctrace/gcpacertrace lines
+  arrivals.txt         the order in which stdout and stderr lines arrived (which GC ran during which
+                       benchmark)
   build.log            output of `go list` and of the builds
   bin/                 the binaries that ran (test binaries kept for symbolizing the profiles)
   profiles/            CPU and heap profiles and execution traces, one set per test package
@@ -30,7 +32,7 @@ from mapscope import __version__, gotoolchain
 from mapscope.errors import MapscopeError
 from mapscope.readers.go_buildinfo import go_version
 from mapscope.runner import child
-from mapscope.runner.child import BufferSink, EchoSink, FileSink, Outcome, Sink, StopRequest
+from mapscope.runner.child import ArrivalSink, BufferSink, EchoSink, FileSink, Outcome, Sink, StopRequest
 from mapscope.runner.gocommand import (
     DEFAULT_TEST_TIMEOUT,
     PROFILE_FLAGS,
@@ -134,6 +136,8 @@ class _Session:
     clock: float
     expected: list[tuple[str, Role, str | None]] = field(default_factory=list)
     failures: list[tuple[str, int]] = field(default_factory=list)
+    # Lines completed so far in stdout.txt ("o") and stderr.txt ("e"), for arrivals.txt.
+    line_counts: dict[str, int] = field(default_factory=lambda: {"o": 0, "e": 0})
 
     def save(self, **changes: object) -> None:
         self.manifest = replace(self.manifest, **changes)  # type: ignore[arg-type]
@@ -171,11 +175,17 @@ class _Session:
         and builds write build.log (a list's stdout goes to `stdout` when given)."""
         err: list[Sink] | None
         if phase == "run":
+            arrivals = FileSink(self.expect("arrivals.txt", Role.ARRIVALS, None))
             out: list[Sink] = [
                 FileSink(self.expect("stdout.txt", Role.STDOUT, None)),
                 self.terminal("stdout"),
+                ArrivalSink(arrivals, self.line_counts, "o"),
             ]
-            err = [FileSink(self.expect("stderr.txt", Role.STDERR, None)), self.terminal("stderr")]
+            err = [
+                FileSink(self.expect("stderr.txt", Role.STDERR, None)),
+                self.terminal("stderr"),
+                ArrivalSink(arrivals, self.line_counts, "e"),
+            ]
         elif stdout is not None:
             out = stdout
             err = [FileSink(self.expect("build.log", Role.BUILD_LOG, None)), self.terminal("build")]
