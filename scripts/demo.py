@@ -47,9 +47,23 @@ def main() -> None:
     run_code = mapscope("run", "--go", RELEASES[-1], "--out", str(RUN_DIR), "--", *GO_TEST, cwd=EXAMPLE)
     # A failed run still leaves a complete run directory: write its report, then pass the failure on.
     must(mapscope("report", str(RUN_DIR), "--html", str(REPORT)))
+    flame = RUN_DIR.parent / "profile.html"
     for profile in sorted((RUN_DIR / "profiles").glob("*.mem.pprof")):
-        must(mapscope("profile", str(profile), "--source", str(EXAMPLE), "--sites", "12", "--top", "8"))
-    print(f"\nreport: {REPORT}", flush=True)
+        must(
+            mapscope(
+                "profile",
+                str(profile),
+                "--source",
+                str(EXAMPLE),
+                "--sites",
+                "12",
+                "--top",
+                "8",
+                "--html",
+                str(flame),
+            )
+        )
+    print(f"\nreport: {REPORT}\nflame graph: {flame}", flush=True)
     sys.exit(run_code)
 
 
