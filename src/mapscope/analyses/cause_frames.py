@@ -18,25 +18,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from mapscope import ranges
 from mapscope.analyses import profile_totals
 from mapscope.analyses.flame import CAUSE_ORDER, cause_frame
 from mapscope.readers.pprof import Function, Locations, Profile, make_locations, make_samples
-
-
-def _offsets(counts: np.ndarray) -> np.ndarray:
-    offsets = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return offsets
-
-
-def _expand(begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """All integers of the ranges [begin[i], end[i]), concatenated."""
-    sizes = end - begin
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    expanded: np.ndarray = np.arange(total, dtype=np.int64) + np.repeat(begin - _offsets(sizes)[:-1], sizes)
-    return expanded
 
 
 def _cause_order(cause: str) -> tuple[int, str]:
@@ -83,16 +68,16 @@ def with_cause_frames(profile: Profile, causes: Sequence[str | None], map_only: 
     kept = np.flatnonzero(leaf >= 0) if map_only else np.arange(len(samples))
     begin, end = stacks.begin[kept], samples.stack_offsets[1:][kept]
     extra = (leaf[kept] >= 0).astype(np.int64)
-    offsets = _offsets(end - begin + extra)
+    offsets = ranges.offsets(end - begin + extra)
     stack = np.empty(int(offsets[-1]), dtype=np.int64)
     stack[offsets[:-1][extra == 1]] = leaf[kept][extra == 1]
-    body = _expand(offsets[:-1] + extra, offsets[1:])
-    stack[body] = samples.stack_locations[_expand(begin, end)]
+    body = ranges.expand(offsets[:-1] + extra, offsets[1:])
+    stack[body] = samples.stack_locations[ranges.expand(begin, end)]
 
     label_begin, label_end = samples.label_offsets[kept], samples.label_offsets[1:][kept]
-    picked = _expand(label_begin, label_end)
+    picked = ranges.expand(label_begin, label_end)
     labels = (
-        _offsets(label_end - label_begin),
+        ranges.offsets(label_end - label_begin),
         samples.label_key[picked],
         samples.label_str[picked],
         samples.label_num[picked],

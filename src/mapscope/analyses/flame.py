@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mapscope import ranges
 from mapscope.analyses import profile_totals
 from mapscope.analyses.map_causes import MapCause
 from mapscope.analyses.map_shapes import MemoryClass
@@ -79,24 +80,6 @@ class _Paths:
     names: np.ndarray
 
 
-def _expand(begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """All integers of the ranges [begin[i], end[i]), concatenated."""
-    sizes = end - begin
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.zeros(sizes.size, dtype=np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    expanded: np.ndarray = np.arange(total, dtype=np.int64) + np.repeat(begin - starts, sizes)
-    return expanded
-
-
-def _offsets(counts: np.ndarray) -> np.ndarray:
-    offsets = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return offsets
-
-
 class _NameTable:
     """Frame names to ids; cause frames get ids of their own, so no function can pass for one."""
 
@@ -139,13 +122,13 @@ def _location_names(profile: Profile, kept: np.ndarray, table: _NameTable) -> _P
     by_function = np.array([table.id(function.name) for function in profile.functions], dtype=np.int64)
     lines = profile_totals.kept_lines(profile, kept)
     has_lines = kept > 0
-    offsets = _offsets(np.where(has_lines, kept, 1))
+    offsets = ranges.offsets(np.where(has_lines, kept, 1))
     names = np.empty(int(offsets[-1]), dtype=np.int64)
     if lines.size:
         # Lines run innermost first within each location: read each location's run backwards.
-        runs = _offsets(kept[has_lines])
+        runs = ranges.offsets(kept[has_lines])
         backwards = np.repeat(runs[:-1] + runs[1:] - 1, kept[has_lines]) - np.arange(lines.size)
-        slots = _expand(offsets[:-1][has_lines], offsets[1:][has_lines])
+        slots = ranges.expand(offsets[:-1][has_lines], offsets[1:][has_lines])
         names[slots] = by_function[locations.line_function[lines[backwards]]]
     bare = np.flatnonzero(~has_lines)
     names[offsets[:-1][bare]] = [table.id(f"{address:#x}") for address in locations.address[bare].tolist()]
@@ -169,19 +152,19 @@ def _paths(profile: Profile, live: np.ndarray, codes: np.ndarray, table: _NameTa
     begin, end = stacks.begin[live], samples.stack_offsets[1:][live]
     lengths = end - begin
     # Each stack read backwards: position p of [begin, end) becomes begin + end - 1 - p, root first.
-    backwards = np.repeat(begin + end - 1, lengths) - _expand(begin, end)
+    backwards = np.repeat(begin + end - 1, lengths) - ranges.expand(begin, end)
     stack = samples.stack_locations[backwards].astype(np.int64)
-    names = locations.names[_expand(locations.offsets[stack], locations.offsets[stack + 1])]
-    per_location = _offsets(locations.offsets[stack + 1] - locations.offsets[stack])
-    stack_offsets = _offsets(lengths)
+    names = locations.names[ranges.expand(locations.offsets[stack], locations.offsets[stack + 1])]
+    per_location = ranges.offsets(locations.offsets[stack + 1] - locations.offsets[stack])
+    stack_offsets = ranges.offsets(lengths)
     name_counts = per_location[stack_offsets[1:]] - per_location[stack_offsets[:-1]]
     cause = codes[live]
     has_cause = cause != 0
     if not has_cause.any():
-        return _Paths(_offsets(name_counts), names)
-    offsets = _offsets(name_counts + has_cause)
+        return _Paths(ranges.offsets(name_counts), names)
+    offsets = ranges.offsets(name_counts + has_cause)
     merged = np.empty(int(offsets[-1]), dtype=np.int64)
-    shift = np.repeat(offsets[:-1] - _offsets(name_counts)[:-1], name_counts)
+    shift = np.repeat(offsets[:-1] - ranges.offsets(name_counts)[:-1], name_counts)
     merged[np.arange(names.size) + shift] = names
     merged[offsets[1:][has_cause] - 1] = cause[has_cause]
     return _Paths(offsets, merged)
@@ -246,7 +229,7 @@ def flame_tree(
     counts = np.concatenate([np.diff(paths.offsets) for paths, _ in parts])
     sequence = final(np.concatenate([paths.names for paths, _ in parts]))
     weights = np.concatenate([wide for _, wide in parts])
-    offsets = _offsets(counts)
+    offsets = ranges.offsets(counts)
     flat_totals = totals.reshape(-1)
     thresholds = np.maximum(1, np.ceil(min_fraction * flat_totals)).astype(np.int64)
     parent, name, node_values, cut = _build(offsets, sequence, weights, thresholds, len(names))

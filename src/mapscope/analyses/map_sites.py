@@ -32,6 +32,7 @@ from typing import overload
 
 import numpy as np
 
+from mapscope import ranges
 from mapscope.analyses import map_causes, profile_totals
 from mapscope.analyses.map_causes import Frame, MapCause
 from mapscope.analyses.map_shapes import Candidate, MemoryClass, Shapes, probe_map_types, shapes
@@ -1075,20 +1076,11 @@ def _same_sizes(pairs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list
     first = starts[order][np.r_[True, group[order][1:] != group[order][:-1]]]
     # Every site's sizes must equal its group's first site's sizes.
     lengths = ends - starts
-    own = _expand_runs(starts, ends)
-    theirs = _expand_runs(first[group], first[group] + lengths)
+    own = ranges.expand(starts, ends)
+    theirs = ranges.expand(first[group], first[group] + lengths)
     if not np.array_equal(pairs[own, 1], pairs[theirs, 1]):
         return None
     return np.split(starts[order], np.flatnonzero(group[order][1:] != group[order][:-1]) + 1)
-
-
-def _expand_runs(begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-    sizes = end - begin
-    if sizes.sum() == 0:
-        return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(begin - (np.cumsum(sizes) - sizes), sizes)
-    expanded: np.ndarray = np.arange(int(sizes.sum()), dtype=np.int64) + shift
-    return expanded
 
 
 def _ladders(

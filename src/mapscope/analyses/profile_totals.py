@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mapscope import ranges
 from mapscope.errors import MapscopeError
 from mapscope.readers.pprof import Profile, ValueType
 
@@ -174,7 +175,7 @@ def kept_lines(profile: Profile, kept: np.ndarray) -> np.ndarray:
     """Positions (in Profile.locations' line columns) of the outermost kept[i] lines of each location i,
     location by location, innermost first."""
     ends = profile.locations.line_offsets[1:]
-    return _expand(ends - kept, ends)
+    return ranges.expand(ends - kept, ends)
 
 
 def _nodes(profile: Profile, kept: np.ndarray) -> _Nodes:
@@ -210,7 +211,7 @@ def _nodes(profile: Profile, kept: np.ndarray) -> _Nodes:
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     flat = np.empty(int(offsets[-1]), dtype=np.int64)
-    flat[_expand(offsets[:-1][has_lines], offsets[1:][has_lines])] = line_nodes
+    flat[ranges.expand(offsets[:-1][has_lines], offsets[1:][has_lines])] = line_nodes
     for location in np.flatnonzero(~has_lines).tolist():
         flat[offsets[location]] = node(("", objfile(location), 0))
     names = tuple(name or (f"[{_go_base(obj)}]" if obj else "<unknown>") for name, obj, _ in index)
@@ -222,17 +223,6 @@ def _distinct(keys: np.ndarray) -> np.ndarray:
     ordered = np.sort(keys)
     distinct: np.ndarray = ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
     return distinct
-
-
-def _expand(begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-    sizes = end - begin
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.zeros(sizes.size, dtype=np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    expanded: np.ndarray = np.arange(total, dtype=np.int64) + np.repeat(begin - starts, sizes)
-    return expanded
 
 
 def top(
@@ -256,11 +246,11 @@ def top(
     active = np.flatnonzero(weights != 0)
     begin, end, weights = begin[active], end[active], weights[active]
     sample_of_frame = np.repeat(np.arange(active.size), end - begin)
-    frames = samples.stack_locations[_expand(begin, end)].astype(np.int64)
+    frames = samples.stack_locations[ranges.expand(begin, end)].astype(np.int64)
 
     # Every node of every frame, leaf first: a location's nodes run innermost line first.
     node_counts = nodes.offsets[frames + 1] - nodes.offsets[frames]
-    node_seq = nodes.nodes[_expand(nodes.offsets[frames], nodes.offsets[frames + 1])]
+    node_seq = nodes.nodes[ranges.expand(nodes.offsets[frames], nodes.offsets[frames + 1])]
     sample_of_node = np.repeat(sample_of_frame, node_counts)
     seq_start = np.repeat(np.cumsum(node_counts) - node_counts, node_counts)
     outermost = np.arange(node_seq.size) - seq_start == np.repeat(node_counts - 1, node_counts)
@@ -318,7 +308,7 @@ def _prune_stacks(
     """New stack starts after pprof's Prune: below the rootmost flagged frame that has a user frame above
     it, everything goes (and that frame too when its whole location matched)."""
     n = begin.size
-    positions = _expand(begin, end)
+    positions = ranges.expand(begin, end)
     owner = np.repeat(np.arange(n), end - begin)
     locs = stacks[positions]
     flagged = pruned[locs] | beneath[locs]

@@ -25,6 +25,7 @@ from typing import SupportsIndex
 import numpy as np
 from google.protobuf.message import DecodeError
 
+from mapscope import ranges
 from mapscope.errors import MapscopeError
 from mapscope.readers import profile_pb2
 
@@ -171,7 +172,7 @@ def make_locations(
         mapping=_frozen(mapping.astype(np.int64, copy=False)),
         address=_frozen(address.astype(np.uint64, copy=False)),
         is_folded=_frozen(is_folded.astype(bool, copy=False)),
-        line_offsets=_frozen(_offsets(line_counts)),
+        line_offsets=_frozen(ranges.offsets(line_counts)),
         line_function=_frozen(line_function.astype(np.int64, copy=False)),
         line_number=_frozen(line_number.astype(np.int64, copy=False)),
         line_column=_frozen(line_column.astype(np.int64, copy=False)),
@@ -538,11 +539,11 @@ class _Decoder:
             raise self.fail(
                 f"sample {i} has {columns.value_counts[i]} values but the profile has {n_types} sample types"
             )
-        stack_offsets = _offsets(columns.location_counts)
+        stack_offsets = ranges.offsets(columns.location_counts)
         stack_locations = self.resolve_locations(columns.location_ids, location_ids, stack_offsets)
         labels = None
         if columns.key.size:
-            offsets = _offsets(columns.label_counts)
+            offsets = ranges.offsets(columns.label_counts)
             size = len(self.strings)
             for name, column in (("key", columns.key), ("str", columns.str_), ("num_unit", columns.unit)):
                 bad = np.flatnonzero((column < 0) | (column >= size))
@@ -583,12 +584,6 @@ class _Decoder:
             sample = int(np.searchsorted(stack_offsets, first, side="right")) - 1
             raise self.fail(f"sample {sample} refers to location {int(raw[first])}, which is not defined")
         return positions.astype(index_type)
-
-
-def _offsets(counts: np.ndarray) -> np.ndarray:
-    offsets = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return offsets
 
 
 @dataclass(frozen=True, eq=False)
@@ -728,18 +723,6 @@ def _walk_fields(
     return np.concatenate(owners), np.concatenate(tags), np.concatenate(field_ends)
 
 
-def _expand(begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """All integers of the half-open ranges [begin[i], end[i]), concatenated."""
-    sizes = end - begin
-    keep = sizes > 0
-    begin, sizes = begin[keep], sizes[keep]
-    if begin.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(begin - _offsets(sizes)[:-1], sizes)
-    expanded: np.ndarray = np.arange(int(sizes.sum()), dtype=np.int64) + shift
-    return expanded
-
-
 def decode_sample_bodies(raw: Sequence[bytes]) -> SampleColumns | None:
     """Decode every Sample message body at once with numpy, or None to leave it to the per-sample path.
 
@@ -751,7 +734,7 @@ def decode_sample_bodies(raw: Sequence[bytes]) -> SampleColumns | None:
     """
     n = len(raw)
     sizes = np.fromiter(map(len, raw), dtype=np.int64, count=n)
-    sample_start = _offsets(sizes)
+    sample_start = ranges.offsets(sizes)
     buf = np.frombuffer(b"".join(raw), dtype=np.uint8)
     if buf.size == 0:
         zeros = np.zeros(n, dtype=np.int64)
@@ -785,7 +768,7 @@ def decode_sample_bodies(raw: Sequence[bytes]) -> SampleColumns | None:
         stop = np.where(unpacked, tag[chosen] + 2, at[end[chosen]])
         counts = np.zeros(n, dtype=np.int64)
         np.add.at(counts, owner[chosen], stop - begin)
-        return _expand(begin, stop), counts
+        return ranges.expand(begin, stop), counts
 
     locations, location_counts = repeated_varints(1)
     value_elements, value_counts = repeated_varints(2)
@@ -891,7 +874,7 @@ def decode_location_bodies(raw: Sequence[bytes]) -> LocationColumns | None:
     None to leave it to decode_locations_with_upb. A Location and its Lines are made only of varints."""
     n = len(raw)
     sizes = np.fromiter(map(len, raw), dtype=np.int64, count=n)
-    body_start = _offsets(sizes)
+    body_start = ranges.offsets(sizes)
     buf = np.frombuffer(b"".join(raw), dtype=np.uint8)
     if buf.size == 0:
         zeros = np.zeros(n, dtype=np.uint64)

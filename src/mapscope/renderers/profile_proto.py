@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mapscope import ranges
 from mapscope.readers import profile_pb2
 from mapscope.readers.pprof import LABEL_NUM, LABEL_STR, Profile
 
@@ -44,21 +45,6 @@ class _Strings:
         return found
 
 
-def _offsets(counts: np.ndarray) -> np.ndarray:
-    offsets = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return offsets
-
-
-def _expand(begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-    sizes = end - begin
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    expanded: np.ndarray = np.arange(total, dtype=np.int64) + np.repeat(begin - _offsets(sizes)[:-1], sizes)
-    return expanded
-
-
 def _unsigned(values: np.ndarray) -> np.ndarray:
     """The varint payload of a column: int64 as its two's complement (10 bytes when negative)."""
     if values.dtype == np.uint64:
@@ -80,7 +66,7 @@ def _varint_sizes(values: np.ndarray) -> np.ndarray:
 
 
 def _write_varints(values: np.ndarray, sizes: np.ndarray) -> bytes:
-    starts = _offsets(sizes)
+    starts = ranges.offsets(sizes)
     out = np.empty(int(starts[-1]), dtype=np.uint8)
     more = (sizes > 1).astype(np.uint8) << np.uint8(7)
     out[starts[:-1]] = (values & np.uint64(0x7F)).astype(np.uint8) | more
@@ -114,7 +100,7 @@ def _repeated(
     per_sub = 2 + 2 * len(nested[2]) if nested is not None else 0
     if nested is not None:
         counts += np.diff(nested[1]) * per_sub
-    start = _offsets(counts)
+    start = ranges.offsets(counts)
     tokens = np.zeros(int(start[-1]), dtype=np.uint64)
     cursor = start[:-1].copy()
     tokens[cursor] = _key(field, _LEN)
@@ -129,7 +115,7 @@ def _repeated(
     for number, offsets, values in packed:
         length = np.diff(offsets)
         tokens[cursor] = _key(number, _LEN)
-        tokens[_expand(cursor + 2, cursor + 2 + length)] = _unsigned(values)
+        tokens[ranges.expand(cursor + 2, cursor + 2 + length)] = _unsigned(values)
         spans.append((cursor + 1, cursor + 2, cursor + 2 + length))
         cursor += 2 + length
     if nested is not None:
@@ -144,7 +130,7 @@ def _repeated(
     # The inner spans hold no length slot, so one pass sums them all; then the messages' own lengths.
     sizes = _varint_sizes(tokens)
     for group in (spans, [(top_slot, top_slot + 1, start[1:])]):
-        running = _offsets(sizes)
+        running = ranges.offsets(sizes)
         for slot, first, end in group:
             tokens[slot] = (running[end] - running[first]).astype(np.uint64)
             sizes[slot] = _varint_sizes(tokens[slot])
@@ -197,7 +183,7 @@ def _samples(profile: Profile, shift: int) -> bytes:
         ],
         (
             3,
-            _offsets(np.bincount(label_owner, minlength=n)),
+            ranges.offsets(np.bincount(label_owner, minlength=n)),
             [
                 (1, samples.label_key[kept] + shift),
                 (2, np.where(is_str, string_index(samples.label_str[kept]), 0)),
