@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from test_run_report import BROWSER_ARGS, CHROMIUM, HOSTILE, browser_or_skip
+from browser import HOSTILE, watched_page
 
 from mapscope.analyses import flame, map_sites, profile_totals
 from mapscope.readers import profile_pb2, profile_source
@@ -27,7 +27,7 @@ from mapscope.readers.pprof import Profile, sample_index
 from mapscope.renderers import profile_export, profile_html
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Dialog, Locator, Page, Playwright
+    from playwright.sync_api import Locator, Page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "profile_sites"
 PROGRAM = FIXTURES / "program"
@@ -173,130 +173,84 @@ def test_html_errors(tmp_path: Path) -> None:
     assert done.returncode == 2 and "cannot write" in done.stderr and done.stderr.count("\n") == 1
 
 
-def open_page(
-    playwright: Playwright, page_file: Path, problems: list[str], dialogs: list[str]
-) -> tuple[Browser, Page]:
-    """The page in Chromium, with every console error, failed request and dialog recorded."""
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    page.set_default_timeout(10_000)
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"{message.type}: {message.text}")
-            if message.type in ("error", "warning")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
-    page.on("dialog", on_dialog)
-    page.goto(page_file.as_uri())
-    page.wait_for_load_state("load")
-    return browser, page
-
-
 def frame_named(page: Page, name: str) -> Locator:
     return page.locator(".frame").filter(has_text=re.compile(f"^{re.escape(name)}$")).first
 
 
 def test_page_in_headless_chromium(tmp_path: Path) -> None:
-    sync_playwright = browser_or_skip()
     page_file = tmp_path / "page.html"
     done = run(str(RATE1), "--source", str(PROGRAM), "--html", str(page_file))
     assert done.returncode == 0, done.stderr
-    problems: list[str] = []
-    dialogs: list[str] = []
-    with sync_playwright() as playwright:  # type: ignore[operator]
-        browser, page = open_page(playwright, page_file, problems, dialogs)
-        try:
-            flame_width = page.evaluate("document.getElementById('flame').clientWidth")
-            assert flame_width > 600
-            assert page.locator(".frame").count() > 10
-            assert page.locator("table.sites").inner_text().count("main.bigValues") == 2
-            # Zoom: the clicked frame then spans the whole width, and its siblings are gone.
-            target = frame_named(page, "main.cacheChurn")
-            before = target.bounding_box()
-            assert before is not None and before["width"] < flame_width - 5
-            target.click()
-            after = frame_named(page, "main.cacheChurn").bounding_box()
-            assert after is not None and abs(after["width"] - flame_width) < 1
-            assert frame_named(page, "main.bigValues").count() == 0
-            page.click("#reset")
-            assert frame_named(page, "main.bigValues").count() == 1
-            # Search highlights every frame that matches, and says how much they hold.
-            page.fill("#search", "[map: out-of")
-            matched = page.locator(".frame.match")
-            assert matched.count() == 1 and matched.inner_text() == "[map: out-of-line]"
-            assert "1 frames match: 4.88 MiB" in page.locator("#matched").inner_text()
-            page.fill("#search", "")
-            assert page.locator(".frame.match").count() == 0
-            # The sample-type switch changes the total (and every width).
-            assert page.locator("#total").inner_text() == "Total alloc_space: 32.22 MiB"
-            page.select_option("#sample-type", label="alloc_objects (count)")
-            assert page.locator("#total").inner_text() == "Total alloc_objects: 281,454"
-            legend = page.locator("#legend").inner_text()
-            assert "out-of-line 5,000" in legend
-        finally:
-            browser.close()
-    assert problems == [] and dialogs == []
+    with watched_page(page_file, viewport={"width": 1200, "height": 900}) as watched:
+        page = watched.page
+        flame_width = page.evaluate("document.getElementById('flame').clientWidth")
+        assert flame_width > 600
+        assert page.locator(".frame").count() > 10
+        assert page.locator("table.sites").inner_text().count("main.bigValues") == 2
+        # Zoom: the clicked frame then spans the whole width, and its siblings are gone.
+        target = frame_named(page, "main.cacheChurn")
+        before = target.bounding_box()
+        assert before is not None and before["width"] < flame_width - 5
+        target.click()
+        after = frame_named(page, "main.cacheChurn").bounding_box()
+        assert after is not None and abs(after["width"] - flame_width) < 1
+        assert frame_named(page, "main.bigValues").count() == 0
+        page.click("#reset")
+        assert frame_named(page, "main.bigValues").count() == 1
+        # Search highlights every frame that matches, and says how much they hold.
+        page.fill("#search", "[map: out-of")
+        matched = page.locator(".frame.match")
+        assert matched.count() == 1 and matched.inner_text() == "[map: out-of-line]"
+        assert "1 frames match: 4.88 MiB" in page.locator("#matched").inner_text()
+        page.fill("#search", "")
+        assert page.locator(".frame.match").count() == 0
+        # The sample-type switch changes the total (and every width).
+        assert page.locator("#total").inner_text() == "Total alloc_space: 32.22 MiB"
+        page.select_option("#sample-type", label="alloc_objects (count)")
+        assert page.locator("#total").inner_text() == "Total alloc_objects: 281,454"
+        legend = page.locator("#legend").inner_text()
+        assert "out-of-line 5,000" in legend
+    assert watched.problems == [] and watched.dialogs == []
 
 
 def test_hostile_names_in_headless_chromium(tmp_path: Path) -> None:
-    sync_playwright = browser_or_skip()
     source = tmp_path / "hostile.pb.gz"
     source.write_bytes(hostile_cpu_profile())
     page_file = tmp_path / "page.html"
     done = run(str(source), "--html", str(page_file))
     assert done.returncode == 0, done.stderr
-    problems: list[str] = []
-    dialogs: list[str] = []
-    with sync_playwright() as playwright:  # type: ignore[operator]
-        browser, page = open_page(playwright, page_file, problems, dialogs)
-        try:
-            frame = frame_named(page, HOSTILE)
-            assert frame.inner_text() == HOSTILE
-            assert frame_named(page, SITE).inner_text() == SITE
-            assert page.evaluate("document.scripts.length") == 2
-            assert page.locator("#flame script, #flame b, table script").count() == 0
-            assert SITE in page.locator("table.sites").inner_text()
-            assert HOSTILE in page.locator("table.top").inner_text()
-            frame.click()  # zooming re-renders every name
-            page.fill("#search", "<script>")
-            assert page.locator(".frame.match").count() == 2
-            assert page.locator("#total").inner_text() == "Total cpu: 0.10s"
-            page.select_option("#sample-type", label="samples (count)")
-            assert page.locator("#total").inner_text() == "Total samples: 10"
-        finally:
-            browser.close()
-    assert problems == [] and dialogs == []
+    with watched_page(page_file, viewport={"width": 1200, "height": 900}) as watched:
+        page = watched.page
+        frame = frame_named(page, HOSTILE)
+        assert frame.inner_text() == HOSTILE
+        assert frame_named(page, SITE).inner_text() == SITE
+        assert page.evaluate("document.scripts.length") == 2
+        assert page.locator("#flame script, #flame b, table script").count() == 0
+        assert SITE in page.locator("table.sites").inner_text()
+        assert HOSTILE in page.locator("table.top").inner_text()
+        frame.click()  # zooming re-renders every name
+        page.fill("#search", "<script>")
+        assert page.locator(".frame.match").count() == 2
+        assert page.locator("#total").inner_text() == "Total cpu: 0.10s"
+        page.select_option("#sample-type", label="samples (count)")
+        assert page.locator("#total").inner_text() == "Total samples: 10"
+    assert watched.problems == [] and watched.dialogs == []
 
 
 def test_diff_page_in_headless_chromium(tmp_path: Path) -> None:
-    sync_playwright = browser_or_skip()
     page_file = tmp_path / "diff.html"
     done = run("--diff", str(BASE), str(RATE1), "--source", str(PROGRAM), "--html", str(page_file))
     assert done.returncode == 0, done.stderr
-    problems: list[str] = []
-    dialogs: list[str] = []
-    with sync_playwright() as playwright:  # type: ignore[operator]
-        browser, page = open_page(playwright, page_file, problems, dialogs)
-        try:
-            assert "(base 34.42 MiB)" in page.locator("#total").inner_text()
-            # Swiss tables have no overflow buckets: that cause is gone in the new profile.
-            assert "overflow 1.73 MiB → 0 B" in page.locator("#legend").inner_text()
-            colours = page.evaluate(
-                "Array.from(document.querySelectorAll('.frame'), e => getComputedStyle(e).backgroundColor)"
-            )
-            channels = [tuple(int(c) for c in re.findall(r"\d+", colour)[:3]) for colour in colours]
-            assert any(r > b + 40 for r, _, b in channels)  # grew
-            assert any(b > r + 40 for r, _, b in channels)  # shrank
-            assert "main.growMap" in page.locator("table.diff").inner_text()
-        finally:
-            browser.close()
-    assert problems == [] and dialogs == []
+    with watched_page(page_file, viewport={"width": 1200, "height": 900}) as watched:
+        page = watched.page
+        assert "(base 34.42 MiB)" in page.locator("#total").inner_text()
+        # Swiss tables have no overflow buckets: that cause is gone in the new profile.
+        assert "overflow 1.73 MiB → 0 B" in page.locator("#legend").inner_text()
+        colours = page.evaluate(
+            "Array.from(document.querySelectorAll('.frame'), e => getComputedStyle(e).backgroundColor)"
+        )
+        channels = [tuple(int(c) for c in re.findall(r"\d+", colour)[:3]) for colour in colours]
+        assert any(r > b + 40 for r, _, b in channels)  # grew
+        assert any(b > r + 40 for r, _, b in channels)  # shrank
+        assert "main.growMap" in page.locator("table.diff").inner_text()
+    assert watched.problems == [] and watched.dialogs == []

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from browser import HOSTILE, watched_page
 
 from mapscope.analyses.map_size import size_report
 from mapscope.model.versions import Target
@@ -38,7 +38,6 @@ GC_LOG = Path(__file__).parent / "fixtures" / "gc" / "chatter_all_go1.27.3.log"
 SITES = Path(__file__).parent / "fixtures" / "profile_sites"
 # The whole GC log arrives between the configuration lines and the first result line.
 ARRIVALS = "o 3\ne 54\no 9\n"
-HOSTILE = "<script>alert(1)</script>"
 STDOUT = f"""goos: linux
 goarch: amd64
 pkg: <b>evil</b>
@@ -48,16 +47,6 @@ Benchmark{HOSTILE}-2   	 100	         7 ns/op
 BenchmarkX/map=<img_src=x_onerror=alert(2)>/n=10-2   	 10	  1 ns/op	 5 live-B/entry
 PASS
 """
-CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def make_run_dir(root: Path) -> Path:
@@ -196,55 +185,25 @@ def test_report_text_and_json(tmp_path: Path) -> None:
     assert document["map_sites"][0]["package"] == "sitesprog" and document["map_sites"][0]["sites"]
 
 
-def browser_or_skip() -> object:
-    """Playwright driving Debian's chromium; skipped, saying why, only when either is missing."""
-    if not CHROMIUM.is_file():
-        pytest.skip(
-            "Debian chromium is not installed at /usr/bin/chromium (make test installs it with apt-get)"
-        )
-    api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
-    )
-    return api.sync_playwright
-
-
 def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    sync_playwright = browser_or_skip()
     page_file = render(tmp_path)
-    problems: list[str] = []
-    with sync_playwright() as playwright:  # type: ignore[operator]
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-        try:
-            page = browser.new_page()
-            page.on(
-                "console",
-                lambda message: (
-                    problems.append(f"{message.type}: {message.text}")
-                    if message.type in ("error", "warning")
-                    else None
-                ),
-            )
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-            page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
-            page.goto(page_file.as_uri())
-            page.wait_for_load_state("load")
-            assert page.title().startswith("mapscope run: go test -bench")
-            assert page.locator("svg.gc-chart").count() == 2
-            assert page.locator("svg.gc-chart rect.bar").count() > 0
-            assert page.locator("svg.gc-chart polyline").count() == 3
-            # Fill: measured and model bars; X: measured only (no model for its map).
-            assert page.locator("svg.model-chart rect").count() == 3
-            assert page.locator("table.sites tr").count() > 5
-            assert HOSTILE in page.locator("table.gc-per-op").inner_text()
-            assert page.evaluate("document.scripts.length") == 1
-            assert page.locator("img, b, u, em, i:not([class])").count() == 0
-            assert HOSTILE in page.locator("table.bench").first.inner_text()
-            # Sorting by measured bytes puts the smallest first: the page's script runs.
-            page.locator("table.models th").nth(2).click()
-            first = page.locator("table.models tr").nth(1).inner_text()
-            assert first.startswith("X/map=<img_src")
-            box = page.locator("svg.gc-chart").first.bounding_box()
-            assert box is not None and box["width"] > 400 and box["height"] > 100
-        finally:
-            browser.close()
-    assert problems == []
+    with watched_page(page_file) as watched:
+        page = watched.page
+        assert page.title().startswith("mapscope run: go test -bench")
+        assert page.locator("svg.gc-chart").count() == 2
+        assert page.locator("svg.gc-chart rect.bar").count() > 0
+        assert page.locator("svg.gc-chart polyline").count() == 3
+        # Fill: measured and model bars; X: measured only (no model for its map).
+        assert page.locator("svg.model-chart rect").count() == 3
+        assert page.locator("table.sites tr").count() > 5
+        assert HOSTILE in page.locator("table.gc-per-op").inner_text()
+        assert page.evaluate("document.scripts.length") == 1
+        assert page.locator("img, b, u, em, i:not([class])").count() == 0
+        assert HOSTILE in page.locator("table.bench").first.inner_text()
+        # Sorting by measured bytes puts the smallest first: the page's script runs.
+        page.locator("table.models th").nth(2).click()
+        first = page.locator("table.models tr").nth(1).inner_text()
+        assert first.startswith("X/map=<img_src")
+        box = page.locator("svg.gc-chart").first.bounding_box()
+        assert box is not None and box["width"] > 400 and box["height"] > 100
+    assert watched.problems == [] and watched.dialogs == []
