@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from mapscope.analyses.benchstat import LabeledFile, _go_exp, _go_log, compare
+from mapscope.analyses.benchstat import LabeledFile, compare
+from mapscope.gomath import go_exp as _go_exp
+from mapscope.gomath import go_log as _go_log
 from mapscope.gotoolchain import Toolchain
 from mapscope.readers.gobench import BenchFile, SourceKind, parse_bench
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from mapscope import gomath
 from mapscope.analyses import profile_totals
 from mapscope.gotoolchain import Toolchain
-from mapscope.readers import pprof, pprof_text, profile_pb2, profile_source
+from mapscope.readers import pprof, profile_pb2, profile_source
 from mapscope.readers.pprof import Profile
 
 pytestmark = pytest.mark.live
@@ -281,7 +282,7 @@ def test_go_exp_is_bit_exact(go: Toolchain, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     expected = [struct.unpack("<d", struct.pack("<Q", int(h, 16)))[0] for h in done.stdout.split()]
-    got = [pprof_text.go_exp(x) for x in inputs]
+    got = [gomath.go_exp(x) for x in inputs]
     mismatches = [(x, e, g) for x, e, g in zip(inputs, expected, got, strict=True) if e != g]
     assert not mismatches
 

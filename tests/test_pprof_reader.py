@@ -14,6 +14,7 @@ from google.protobuf.internal import api_implementation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mapscope import gomath
 from mapscope.errors import MapscopeError
 from mapscope.readers import pprof, pprof_text, profile_pb2, profile_source
 from mapscope.readers.pprof import Profile
@@ -231,11 +232,11 @@ def test_worked_unsampling_example() -> None:
 
 
 def test_go_exp_special_values() -> None:
-    assert pprof_text.go_exp(0.0) == 1.0
-    assert pprof_text.go_exp(float("-inf")) == 0.0
-    assert pprof_text.go_exp(1000.0) == float("inf")
-    assert pprof_text.go_exp(-1000.0) == 0.0
-    assert pprof_text.go_exp(-1.0) == pytest.approx(0.36787944117144233, rel=1e-15)
+    assert gomath.go_exp(0.0) == 1.0
+    assert gomath.go_exp(float("-inf")) == 0.0
+    assert gomath.go_exp(1000.0) == float("inf")
+    assert gomath.go_exp(-1000.0) == 0.0
+    assert gomath.go_exp(-1.0) == pytest.approx(0.36787944117144233, rel=1e-15)
 
 
 def test_directory_source_skips_non_profiles(shared_samples: Path) -> None:

@@ -28,12 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 from functools import cache
 from importlib import resources
 
 import numpy as np
 
+from mapscope import gomath
 from mapscope.errors import MapscopeError
 from mapscope.readers.gobench import BenchFile, BenchResult
 
@@ -473,104 +473,6 @@ def mann_whitney_p(x1: Sequence[float], x2: Sequence[float]) -> float:
     return 2 * min(below, 1 - below)
 
 
-# Go's math.Log and math.Exp on amd64, operation for operation. A geometric mean printed with four digits
-# flips when the last bit does (a column holding the single value 11.995 prints as 11.99 or 12.00), and
-# libm's log and exp are not Go's. Log is the FreeBSD algorithm; Exp is Shibata's method as in
-# exp_amd64.s on CPUs with FMA (any x86-64 since 2013); on other CPUs and architectures benchstat itself
-# can differ in the last bit.
-_LOG_COEFFICIENTS = (
-    6.666666666666735130e-01,
-    3.999999999940941908e-01,
-    2.857142874366239149e-01,
-    2.222219843214978396e-01,
-    1.818357216161805012e-01,
-    1.531383769920937332e-01,
-    1.479819860511658591e-01,
-)
-_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
-_EXP_LN2_HI, _EXP_LN2_LO = (
-    0.69314718055966295651160180568695068359375,
-    0.28235290563031577122588448175013436025525412068e-12,
-)
-_EXP_TAYLOR = (
-    2.4801587301587301587e-5,
-    1.9841269841269841270e-4,
-    1.3888888888888888889e-3,
-    8.3333333333333333333e-3,
-    4.1666666666666666667e-2,
-    1.6666666666666666667e-1,
-    0.5,
-    1.0,
-)
-
-
-def _bits(value: float) -> int:
-    return int.from_bytes(struct.pack(">d", value), "big")
-
-
-def _from_bits(bits: int) -> float:
-    return float(struct.unpack(">d", bits.to_bytes(8, "big"))[0])
-
-
-def _fma(a: float, b: float, c: float) -> float:
-    """a*b + c rounded once, as the FMA instruction does."""
-    return float(Fraction(a) * Fraction(b) + Fraction(c))
-
-
-def _go_log(x: float) -> float:
-    if x == 0:
-        return -math.inf
-    if x < 0 or math.isnan(x):
-        return math.nan
-    if math.isinf(x):
-        return x
-    bits = _bits(x)
-    fraction = _from_bits((bits & ((1 << 52) - 1)) | _bits(0.5))  # in [0.5, 1)
-    k = float(((bits >> 52) & 0x7FF) - 0x3FE)
-    if fraction <= 7.07106781186547524401e-01:
-        k -= 1.0
-        fraction *= 2.0
-    f = fraction - 1
-    s = f / (2.0 + f)
-    s2 = s * s
-    s4 = s2 * s2
-    c = _LOG_COEFFICIENTS
-    t1 = s2 * (c[0] + s4 * (c[2] + s4 * (c[4] + s4 * c[6])))
-    t2 = s4 * (c[1] + s4 * (c[3] + s4 * c[5]))
-    half_square = 0.5 * f * f
-    return k * _LN2_HI - ((half_square - (s * (half_square + (t1 + t2)) + k * _LN2_LO)) - f)
-
-
-def _go_exp(x: float) -> float:
-    if math.isnan(x) or x == math.inf:
-        return x
-    if x == -math.inf:
-        return 0.0
-    if x > 7.09782712893384e02:
-        return math.inf
-    scaled = 1.4426950408889634073599246810018920 * x
-    exponent = round(scaled) if abs(scaled) < 2**31 else -(2**31)  # CVTSD2SL rounds to nearest even
-    k = float(exponent)
-    r = _fma(-k, _EXP_LN2_HI, x)
-    r = _fma(-k, _EXP_LN2_LO, r)
-    r *= 0.0625
-    poly = _EXP_TAYLOR[0]
-    for coefficient in _EXP_TAYLOR[1:]:
-        poly = _fma(poly, r, coefficient)
-    r *= poly
-    for _ in range(3):
-        r *= r + 2.0
-    r = _fma(r, r + 2.0, 1.0)
-    biased = exponent + 0x3FF
-    if biased >= 0x7FF:
-        return math.inf
-    if biased > 0:
-        return r * _from_bits(biased << 52)
-    if biased < -52:
-        return 0.0
-    return r * _from_bits((biased + 0x3FE) << 52) * _from_bits(1 << 52)
-
-
 def geomean(values: Sequence[float]) -> float:
     """Geometric mean by a running mean of logarithms; NaN when empty or any value is <= 0."""
     if not values:
@@ -579,8 +481,8 @@ def geomean(values: Sequence[float]) -> float:
     for i, value in enumerate(values):
         if value <= 0:
             return math.nan
-        mean += (_go_log(value) - mean) / (i + 1)
-    return _go_exp(mean)
+        mean += (gomath.go_log(value) - mean) / (i + 1)
+    return gomath.go_exp(mean)
 
 
 # ---------------------------------------------------------------------------------------------------------

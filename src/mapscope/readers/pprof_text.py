@@ -25,11 +25,11 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from mapscope import gomath
 from mapscope.errors import MapscopeError
 from mapscope.readers import go_addr2line
 from mapscope.readers.pprof import (
@@ -584,7 +584,7 @@ class _Unsampler:
         x = -average / float(self.rate)
         e = self._exp.get(x)
         if e is None:
-            e = self._exp[x] = go_exp(x)
+            e = self._exp[x] = gomath.go_exp(x)
         scale = 1 / (1 - e)
         return _go_int64(float(count) * scale), _go_int64(float(size) * scale)
 
@@ -594,62 +594,3 @@ def _go_int64(x: float) -> int:
     if math.isnan(x) or not -(2.0**63) <= x < 2.0**63:
         return _I64_MIN
     return int(x)
-
-
-def _fma(a: float, b: float, c: float) -> float:
-    """a*b+c rounded once, like the FMA instruction (exact rational arithmetic, then one rounding)."""
-    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
-        return a * b + c
-    return float(Fraction(a) * Fraction(b) + Fraction(c))
-
-
-_LOG2E = 1.4426950408889634073599246810018920
-_LN2_HI = 0.69314718055966295651160180568695068359375
-_LN2_LO = 0.28235290563031577122588448175013436025525412068e-12
-_EXP_OVERFLOW = 7.09782712893384e02
-_TAYLOR = (
-    2.4801587301587301587e-5,
-    1.9841269841269841270e-4,
-    1.3888888888888888889e-3,
-    8.3333333333333333333e-3,
-    4.1666666666666666667e-2,
-    1.6666666666666666667e-1,
-    0.5,
-    1.0,
-)
-
-
-def go_exp(x: float) -> float:
-    """math.Exp(x) exactly as Go computes it on amd64 with FMA (src/math/exp_amd64.s).
-
-    The argument is reduced by the nearest multiple of ln 2 (k, rounded half to even like CVTSD2SL),
-    divided by 16, put through a degree-8 Taylor polynomial for e^r - 1, squared back four times with
-    y*(y+2), and scaled by 2^k.
-    """
-    if math.isnan(x) or x == math.inf:
-        return x
-    if x == -math.inf:
-        return 0.0
-    if x > _EXP_OVERFLOW:
-        return math.inf
-    t = _LOG2E * x
-    k = round(t) if abs(t) < 2.0**31 else -(2**31)
-    fk = float(k)
-    r = _fma(-fk, _LN2_HI, x)
-    r = _fma(-fk, _LN2_LO, r)
-    r *= 0.0625
-    p = _TAYLOR[0]
-    for c in _TAYLOR[1:]:
-        p = _fma(p, r, c)
-    y = r * p
-    for _ in range(3):
-        y = y * (y + 2.0)
-    y = _fma(y, y + 2.0, 1.0)
-    biased = k + 0x3FF
-    if biased <= 0:
-        if biased < -52:
-            return 0.0
-        return (y * math.ldexp(1.0, biased + 0x3FE - 0x3FF)) * math.ldexp(1.0, -1022)
-    if biased >= 0x7FF:
-        return math.inf
-    return y * math.ldexp(1.0, k)
