@@ -438,16 +438,20 @@ class _Decoder:
             strings=self.strings,
         )
 
+    def register(self, kind: str, ident: int, index: dict[int, int]) -> None:
+        """Give record `ident` the next position; ids are non-zero and unique per kind."""
+        if ident == 0:
+            raise self.fail(f"a {kind} has the reserved id 0")
+        if ident in index:
+            raise self.fail(f"two {kind}s have id {ident}")
+        index[ident] = len(index)
+
     def mappings(self) -> tuple[tuple[Mapping, ...], dict[int, int]]:
         records: list[Mapping] = []
         index: dict[int, int] = {}
         for m in self.m.mapping:
             what = f"mapping {m.id}"
-            if m.id == 0:
-                raise self.fail("a mapping has the reserved id 0")
-            if m.id in index:
-                raise self.fail(f"two mappings have id {m.id}")
-            index[m.id] = len(records)
+            self.register("mapping", m.id, index)
             records.append(
                 Mapping(
                     id=m.id,
@@ -469,11 +473,7 @@ class _Decoder:
         index: dict[int, int] = {}
         for f in self.m.function:
             what = f"function {f.id}"
-            if f.id == 0:
-                raise self.fail("a function has the reserved id 0")
-            if f.id in index:
-                raise self.fail(f"two functions have id {f.id}")
-            index[f.id] = len(records)
+            self.register("function", f.id, index)
             records.append(
                 Function(
                     id=f.id,
