@@ -95,10 +95,6 @@ class Entries:
     def live(self) -> int:
         return self._next_key - self._oldest
 
-    @property
-    def per_entry_objects(self) -> int:
-        return int(self.indirect_key) + int(self.indirect_elem)
-
     def _boxes(self, first: int, end: int, release: str | None = None) -> None:
         """Allocate (or, with `release`, free) the boxes that are not tiny for keys [first, end)."""
         for box, cause, account in (

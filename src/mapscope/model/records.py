@@ -74,10 +74,6 @@ class Spread:
     def exact(self) -> bool:
         return self.low == self.high
 
-    @classmethod
-    def of(cls, median: int, observed: list[int]) -> Spread:
-        return cls(median, min([median, *observed]), max([median, *observed]))
-
 
 @dataclass(frozen=True)
 class SpreadPoint:
