@@ -1,39 +1,111 @@
-"""The `mapscope` command line: a click group built from one module per command."""
+"""The `mapscope` command line: a click group that imports a command's module only when that command runs.
+
+Start-up stays as cheap as importing click: `mapscope --help` and `--version` read the table below and
+never touch numpy, rich, jinja2 or protobuf, which only the commands themselves need.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from typing import NamedTuple
 
 import click
-from rich.console import Console
 
 from mapscope import __version__
-from mapscope.commands import bench, compare, gc, go_toolchain, measure, profile, report, run, simulate, size
 from mapscope.errors import MapscopeError
+
+
+class Entry(NamedTuple):
+    module: str
+    short_help: str
+
+
+# name -> the module whose register() adds the command, and the line `mapscope --help` shows for it.
+COMMANDS: dict[str, Entry] = {
+    "bench": Entry("mapscope.commands.bench", "Go benchmark results: compare runs the way benchstat does."),
+    "compare": Entry(
+        "mapscope.commands.compare",
+        "Compare map types (and Go releases) by bytes, allocations, GC work, growth.",
+    ),
+    "gc": Entry(
+        "mapscope.commands.gc", "Summarize GODEBUG=gctrace=1 output: pauses, GC CPU, heap vs goal, MMU."
+    ),
+    "go": Entry("mapscope.commands.go_toolchain", "Install and list the Go toolchains mapscope uses."),
+    "measure": Entry("mapscope.commands.measure", "Measure TYPE on a real Go runtime."),
+    "profile": Entry(
+        "mapscope.commands.profile", "Map sites of Go profiles: bytes, objects or CPU per site, cause."
+    ),
+    "report": Entry(
+        "mapscope.commands.report", "Summarise a run directory of `mapscope run` as text, JSON or HTML."
+    ),
+    "run": Entry(
+        "mapscope.commands.run", "Run go test, go run or a program with GC tracing and profiles on."
+    ),
+    "simulate": Entry(
+        "mapscope.commands.simulate", "Timeline of retained bytes, allocations and events over --ops."
+    ),
+    "size": Entry(
+        "mapscope.commands.size", "Bytes, allocations, GC-scanned bytes and growth events of TYPE."
+    ),
+}
+
+COUNTS = (
+    "Counts (-n, --hint, --ops 'insert N', ...) take 1000, 1_000_000, 1e6, 10k, 2M or 1G: k, M, G, T are "
+    "10^3, 10^6, 10^9, 10^12; at most 1T."
+)
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are named in COMMANDS and loaded on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        holder = click.Group()
+        importlib.import_module(entry.module).register(holder)
+        return holder.commands[cmd_name]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, entry.short_help) for name, entry in sorted(COMMANDS.items())])
 
 
 def build_cli() -> click.Group:
     @click.group(
         name="mapscope",
+        cls=LazyGroup,
+        epilog=COUNTS,
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
     )
     @click.version_option(__version__, "--version", prog_name="mapscope", message="%(prog)s %(version)s")
     def cli() -> None:
         """Where a Go program's map memory and GC time go, and what to change."""
 
-    # One line per command module; each module's register() adds its command(s).
-    go_toolchain.register(cli)
-    size.register(cli)
-    simulate.register(cli)
-    compare.register(cli)
-    bench.register(cli)
-    gc.register(cli)
-    measure.register(cli)
-    profile.register(cli)
-    run.register(cli)
-    report.register(cli)
     return cli
+
+
+def _error_line(text: str) -> None:
+    """Print the one error line of mapscope's contract on stderr (rich only here, where it is needed)."""
+    from rich.console import Console  # noqa: PLC0415 - rich costs start-up time; only errors need it
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"mapscope: error: {text}", markup=False)
+
+
+def usage_line(error: click.ClickException) -> str:
+    """A click error as one line: the subcommand it concerns, then click's message in lower case."""
+    message = " ".join(error.format_message().split())
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    message = message.removesuffix(".")
+    ctx = getattr(error, "ctx", None)
+    path = ctx.command_path.removeprefix("mapscope").strip() if ctx is not None else ""
+    return f"{path}: {message}" if path else message
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,11 +113,15 @@ def main(argv: list[str] | None = None) -> None:
     try:
         outcome = cli.main(args=argv, prog_name="mapscope", standalone_mode=False)
     except MapscopeError as error:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(f"mapscope: error: {error}", markup=False)
+        _error_line(str(error))
         sys.exit(2)
-    except click.ClickException as error:
+    except click.exceptions.NoArgsIsHelpError as error:
+        # `mapscope` or `mapscope go` alone: the help is the answer, not an error line.
         error.show()
         sys.exit(error.exit_code)
+    except click.ClickException as error:
+        _error_line(usage_line(error))
+        sys.exit(2)
     except (KeyboardInterrupt, click.Abort):
         sys.exit(130)
     except BrokenPipeError:
@@ -53,10 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
     except OSError as error:
-        source = error.filename or "output"
-        Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"mapscope: error: {source}: {error.strerror or error}", markup=False
-        )
+        _error_line(f"{error.filename or 'output'}: {error.strerror or error}")
         sys.exit(2)
     # Without standalone mode, click hands back the code of a ctx.exit(code) instead of exiting.
     if isinstance(outcome, int) and outcome:

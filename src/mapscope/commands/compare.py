@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from mapscope.analyses.compare import compare
+from mapscope.commands.count_option import Count
 from mapscope.commands.model_options import WORKLOAD, declarations, load_boxed, type_options
 from mapscope.model.versions import SUPPORTED_RELEASES, Target
 from mapscope.readers.gotype_source import parse_map_type
@@ -20,8 +21,8 @@ DEFAULT_RELEASES = (SUPPORTED_RELEASES[0], SUPPORTED_RELEASES[-1])
 def register(cli: click.Group) -> None:
     @cli.command("compare", epilog=WORKLOAD)
     @click.argument("map_types", metavar="TYPE...", nargs=-1, required=True)
-    @click.option("-n", "n", type=click.IntRange(0, 10**12), required=True, help="Entries inserted.")
-    @click.option("--hint", type=click.IntRange(0, 10**12), help="Size hint given to make.")
+    @click.option("-n", "n", type=Count(), required=True, help="Entries inserted, e.g. 1000, 1e6 or 10k.")
+    @click.option("--hint", type=Count(), help="Size hint given to make.")
     @click.option(
         "--go", "releases", multiple=True, metavar="VERSION",
         help="Go releases to compare (repeatable; default 1.22 and the newest). Add +noswissmap for bucket maps.",

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 
 from mapscope import gotoolchain
+from mapscope.commands.count_option import Count
 from mapscope.commands.model_options import declarations, target_options, type_options
 from mapscope.errors import MapscopeError
 from mapscope.model.ops import Op, OpKind, parse_ops
@@ -63,10 +64,10 @@ def _check_memory(case: Case, key_size: int, elem_size: int) -> None:
 def register(cli: click.Group) -> None:
     @cli.command("measure", epilog=PROTOCOL)
     @click.argument("map_type", metavar="TYPE")
-    @click.option("-n", "n", type=click.IntRange(0), help=f"Insert N keys (default {DEFAULT_N}).")
+    @click.option("-n", "n", type=Count(), help=f"Insert N keys, e.g. 1e6 or 10k (default {DEFAULT_N}).")
     @click.option("--ops", help="Operations instead of -n, e.g. 'insert 1000; delete 500; clear'.")
-    @click.option("--hint", type=click.IntRange(0), help="Size hint given to make.")
-    @click.option("--reps", type=click.IntRange(1, 1000), default=runner.DEFAULT_REPS, show_default=True)
+    @click.option("--hint", type=Count(), help="Size hint given to make.")
+    @click.option("--reps", type=Count(1, 1000), default=runner.DEFAULT_REPS, show_default=True)
     @click.option("--peak/--no-peak", default=True, help="Track the transient peak (slower for large N).")
     @type_options
     @target_options

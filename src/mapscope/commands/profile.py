@@ -10,6 +10,7 @@ from mapscope.analyses import cause_frames, flame
 from mapscope.analyses.map_sites import SiteReport, attribute, sample_causes
 from mapscope.analyses.profile_diff import ProfileDiff, diff
 from mapscope.atomicfile import write_atomic, write_atomic_bytes
+from mapscope.commands.count_option import Count
 from mapscope.errors import MapscopeError
 from mapscope.model.versions import Target
 from mapscope.readers import profile_source
@@ -111,9 +112,9 @@ def register(cli: click.Group) -> None:
     )
     @click.option("--go", "go", metavar="VERSION", help="Go release the profile came from (default: detect).")
     @click.option("--goexperiment", metavar="NAME", help="noswissmap: bucket maps on Go 1.24/1.25.")
-    @click.option("--top", "top_rows", type=click.IntRange(0), default=DEFAULT_TOP_ROWS, show_default=True,
+    @click.option("--top", "top_rows", type=Count(), default=DEFAULT_TOP_ROWS, show_default=True,
                   help="Rows of the profile's top to print after the map sites.")  # fmt: skip
-    @click.option("--sites", "site_rows", type=click.IntRange(0), default=DEFAULT_SITES, show_default=True,
+    @click.option("--sites", "site_rows", type=Count(), default=DEFAULT_SITES, show_default=True,
                   help="Map sites to print (largest first).")  # fmt: skip
     @click.option("--diff", "compare", is_flag=True, help="Compare two profiles (SOURCE is BASE NEW): per site "
                   "and cause, what grew.")  # fmt: skip

@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 
 from mapscope import gotoolchain
+from mapscope.commands.count_option import Count
 from mapscope.model.versions import GoVersion
 from mapscope.renderers import run_terminal
 from mapscope.renderers.run_json import dumps_run
@@ -61,7 +62,7 @@ def register(cli: click.Group) -> None:
     )
     @click.option(
         "--memprofilerate",
-        type=click.IntRange(0),
+        type=Count(),
         default=DEFAULT_MEMPROFILERATE,
         show_default=True,
         help="Bytes per heap profile sample given to go test (0: Go's default).",

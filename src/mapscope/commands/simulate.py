@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from mapscope.commands.count_option import Count
 from mapscope.commands.model_options import WORKLOAD, load_boxed, load_map_type, target_options, type_options
 from mapscope.model.ops import parse_ops
 from mapscope.model.simulate import simulate
@@ -16,8 +17,8 @@ from mapscope.renderers.model_terminal import console, timeline_view
 def register(cli: click.Group) -> None:
     @cli.command("simulate", epilog=WORKLOAD)
     @click.argument("map_type", metavar="TYPE")
-    @click.option("--ops", required=True, help="e.g. 'insert 100000; delete 90000; insert 50000; clear'.")
-    @click.option("--hint", type=click.IntRange(0, 10**12), help="Size hint given to make.")
+    @click.option("--ops", required=True, help="e.g. 'insert 100k; delete 90000; insert 5e4; clear'.")
+    @click.option("--hint", type=Count(), help="Size hint given to make.")
     @type_options
     @target_options
     def simulate_command(

@@ -8,6 +8,7 @@ import click
 from mapscope import gotoolchain
 from mapscope.analyses.map_size import size_report
 from mapscope.analyses.model_vs_runtime import FigureCheck, SizeMeasurements, compare_size, size_cases
+from mapscope.commands.count_option import Count
 from mapscope.commands.model_options import (
     WORKLOAD,
     declarations,
@@ -26,8 +27,8 @@ from mapscope.renderers.model_terminal import checks_view, console, size_view
 def register(cli: click.Group) -> None:
     @cli.command("size", epilog=WORKLOAD)
     @click.argument("map_type", metavar="TYPE")
-    @click.option("-n", "n", type=click.IntRange(0, 10**12), required=True, help="Entries inserted.")
-    @click.option("--hint", type=click.IntRange(0, 10**12), help="Size hint given to make.")
+    @click.option("-n", "n", type=Count(), required=True, help="Entries inserted, e.g. 1000, 1e6 or 10k.")
+    @click.option("--hint", type=Count(), help="Size hint given to make.")
     @click.option("--measure", is_flag=True, help="Also run the workload on the real Go runtime and compare.")
     @click.option("--no-events", is_flag=True, help="Leave the event list out of the terminal view.")
     @type_options

@@ -10,9 +10,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mapscope.counts import CountError, parse_count
 from mapscope.errors import MapscopeError
-
-MAX_COUNT = 10**12
 
 
 class OpKind(StrEnum):
@@ -30,25 +29,11 @@ class Op:
         return self.kind.value if self.kind is OpKind.CLEAR else f"{self.kind.value} {self.count}"
 
 
-_OP_RE = re.compile(r"^\s*(insert|delete|clear)(?:\s+([0-9_]+(?:e[0-9]+)?))?\s*$", re.IGNORECASE)
-
-
-def _count(text: str, where: str) -> int:
-    cleaned = text.replace("_", "").lower()
-    if "e" in cleaned:
-        mantissa, exponent = cleaned.split("e")
-        if len(exponent) > 2:
-            raise MapscopeError("--ops", f"{where}: count {text} is too large")
-        value = int(mantissa) * int(10 ** int(exponent))
-    else:
-        value = int(cleaned)
-    if value > MAX_COUNT:
-        raise MapscopeError("--ops", f"{where}: count {value} is larger than {MAX_COUNT}")
-    return value
+_OP_RE = re.compile(r"^\s*(insert|delete|clear)(?:\s+(\S+))?\s*$", re.IGNORECASE)
 
 
 def parse_ops(text: str) -> tuple[Op, ...]:
-    """Parse `insert 100000; delete 90000; insert 50000; clear` (counts may use _ or 1e6)."""
+    """Parse `insert 100000; delete 90000; insert 50000; clear`; counts as mapscope.counts reads them."""
     ops: list[Op] = []
     for index, part in enumerate(p for p in text.split(";") if p.strip()):
         match = _OP_RE.match(part)
@@ -63,7 +48,10 @@ def parse_ops(text: str) -> tuple[Op, ...]:
             continue
         if not match.group(2):
             raise MapscopeError("--ops", f"{where}: {kind.value} needs a count")
-        ops.append(Op(kind, _count(match.group(2), where)))
+        try:
+            ops.append(Op(kind, parse_count(match.group(2))))
+        except CountError as error:
+            raise MapscopeError("--ops", f"{where}: {error}") from None
     if not ops:
         raise MapscopeError("--ops", "no operations given")
     return tuple(ops)
