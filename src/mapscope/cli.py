@@ -27,18 +27,16 @@ COMMANDS: dict[str, Entry] = {
     "bench": Entry("mapscope.commands.bench", "Go benchmark results: compare runs the way benchstat does."),
     "compare": Entry(
         "mapscope.commands.compare",
-        "Compare map types (and Go releases) by bytes, allocations, GC work, growth.",
+        "Map types and Go releases side by side: bytes, GC work, growth.",
     ),
-    "gc": Entry(
-        "mapscope.commands.gc", "Summarize GODEBUG=gctrace=1 output: pauses, GC CPU, heap vs goal, MMU."
-    ),
+    "gc": Entry("mapscope.commands.gc", "Pauses, GC CPU and heap vs goal from GODEBUG=gctrace=1 output."),
     "go": Entry("mapscope.commands.go_toolchain", "Install and list the Go toolchains mapscope uses."),
     "measure": Entry("mapscope.commands.measure", "Measure TYPE on a real Go runtime."),
     "profile": Entry(
         "mapscope.commands.profile", "Map sites of Go profiles: bytes, objects or CPU per site, cause."
     ),
     "report": Entry(
-        "mapscope.commands.report", "Summarise a run directory of `mapscope run` as text, JSON or HTML."
+        "mapscope.commands.report", "Summarise a `mapscope run` directory as text, JSON or HTML."
     ),
     "run": Entry(
         "mapscope.commands.run", "Run go test, go run or a program with GC tracing and profiles on."
