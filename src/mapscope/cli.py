@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import click
 
@@ -55,7 +55,24 @@ COUNTS = (
 )
 
 
-class LazyGroup(click.Group):
+class NamingGroup(click.Group):
+    """A group that ties the usage errors click raises without a context (an option missing its value)
+    to the subcommand they concern, so the error line can name it; groups made by its commands are too."""
+
+    group_class = type
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            name = ctx.invoked_subcommand
+            command = self.get_command(ctx, name) if error.ctx is None and name else None
+            if command is not None:
+                error.ctx = click.Context(command, info_name=name, parent=ctx)
+            raise
+
+
+class LazyGroup(NamingGroup):
     """A group whose commands are named in COMMANDS and loaded on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -65,7 +82,7 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        holder = click.Group()
+        holder = NamingGroup()
         importlib.import_module(entry.module).register(holder)
         return holder.commands[cmd_name]
 
