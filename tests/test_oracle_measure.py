@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.live
-def test_json_shape_and_figures() -> None:
+def test_json_shape_and_figures(go_release: Callable[[str], object]) -> None:
+    go_release(LIVE_TARGET.version.release)  # measure itself never installs
     done = run("map[int]int", "-n", "9", "--reps", "2", "--go", LIVE_TARGET.version.release, "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
