@@ -74,7 +74,11 @@ def target_options(command: F) -> F:
     for option in reversed(
         [
             click.option(
-                "--go", "go", metavar="VERSION", help="Go release, e.g. 1.24 or 1.24.11 (default newest)."
+                "--go",
+                "go",
+                metavar="VERSION",
+                help="Go release, e.g. 1.24 or 1.24.11 (default newest). Running Go takes an installed "
+                "toolchain: 1.24 is the newest installed 1.24.x.",
             ),
             click.option("--goexperiment", metavar="NAME", help="noswissmap: bucket maps on Go 1.24/1.25."),
             click.option("--json", "json_output", is_flag=True, help="Print JSON."),
