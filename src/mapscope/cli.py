@@ -112,7 +112,7 @@ def _error_line(text: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"mapscope: error: {text}", markup=False)
 
 
-def usage_line(error: click.ClickException) -> str:
+def _usage_line(error: click.ClickException) -> str:
     """A click error as one line: the subcommand it concerns, then click's message in lower case."""
     message = " ".join(error.format_message().split())
     if message[:1].isupper() and message[1:2].islower():
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         error.show()
         sys.exit(error.exit_code)
     except click.ClickException as error:
-        _error_line(usage_line(error))
+        _error_line(_usage_line(error))
         sys.exit(2)
     except (KeyboardInterrupt, click.Abort):
         sys.exit(130)

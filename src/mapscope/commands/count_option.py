@@ -8,8 +8,6 @@ import click
 
 from mapscope.counts import MAX_COUNT, CountError, parse_count
 
-COUNT_HELP = "Counts take 1e6, 1_000_000, 10k, 2M or 1G (k, M, G, T: 10^3, 10^6, 10^9, 10^12), at most 1T."
-
 
 class Count(click.ParamType[int]):
     """A whole number between `minimum` and `maximum`, written as mapscope.counts reads it."""
