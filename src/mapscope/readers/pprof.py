@@ -15,11 +15,12 @@ profile came from.
 
 from __future__ import annotations
 
+import collections.abc
 import itertools
 import operator
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import SupportsIndex
 
 import numpy as np
@@ -240,7 +241,13 @@ class Samples:
 @dataclass(frozen=True, eq=False)
 class Profile:
     """One profile. `format` names what it was read from: "proto", "go-heap-text", "heapz-text",
-    "growthz-text" or "count-text". `memstats` is only set for legacy Go heap text."""
+    "growthz-text" or "count-text". `memstats` is only set for legacy Go heap text.
+
+    `callees` maps a location's row (its position in `locations`) to the function the direct CALL
+    instruction just before that location's return address calls (`runtime.convT64`,
+    `runtime.growslice`, ...); it is filled whenever a binary was read, for every location whose call
+    is direct. `symbolization` says in one sentence where the names came from (see symbolize.py).
+    """
 
     source: str
     format: str
@@ -260,6 +267,8 @@ class Profile:
     samples: Samples
     strings: tuple[str, ...]
     memstats: MemStats | None = None
+    callees: collections.abc.Mapping[int, str] = field(default_factory=dict)
+    symbolization: str = ""
 
     def sample_labels(self, i: int) -> tuple[Label, ...]:
         s = self.samples

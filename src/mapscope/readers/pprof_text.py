@@ -14,8 +14,7 @@ FMA (the assembly routine every x86-64 CPU since 2013 runs), since one ulp can m
 one. Stack addresses are return addresses and become location addresses minus one, as in pprof.
 
 PCs are symbolized from the `#` lines Go writes after each record (the runtime's own CallersFrames view,
-inlined frames included), or, with a binary, by `go tool addr2line` exactly as `go tool pprof BINARY FILE`
-does (see go_addr2line.py).
+one frame per PC); a binary, when there is one, replaces them with its own frames (see symbolize.py).
 """
 
 from __future__ import annotations
@@ -25,13 +24,11 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from mapscope import gomath
 from mapscope.errors import MapscopeError
-from mapscope.readers import go_addr2line
 from mapscope.readers.pprof import (
     LABEL_NUM,
     LABEL_STR,
@@ -118,9 +115,7 @@ def looks_like_text(data: bytes | bytearray) -> bool:
     )
 
 
-def parse_text(
-    data: bytes | bytearray, source: str, binary: Path | None = None, go_bin: str | None = None
-) -> Profile:
+def parse_text(data: bytes | bytearray, source: str) -> Profile:
     """A legacy text profile -> Profile (unsampled like pprof); MapscopeError for anything else."""
     lines = [line.removesuffix("\r") for line in data.decode("utf-8", "replace").split("\n")]
     if lines and lines[-1] == "":
@@ -138,7 +133,7 @@ def parse_text(
         _read_heap(lines, builder)
     else:
         _read_count(lines, builder)
-    return builder.profile(binary, go_bin)
+    return builder.profile()
 
 
 def _is_space_or_comment(line: str) -> bool:
@@ -212,16 +207,10 @@ class _Builder:
         for pc, chain in chains.items():
             self.symbols.setdefault(pc, chain)
 
-    def profile(self, binary: Path | None, go_bin: str | None) -> Profile:
+    def profile(self) -> Profile:
         order = list(self.addresses)  # location i has address order[i], in order of first appearance
         mapping_of = self.assign_mappings(order)
-        if binary is not None:
-            frames = go_addr2line.symbolize(binary, order, go_bin)
-            symbols = {pc: [(f.function, f.file, f.line)] for pc, f in frames.items()}
-            if self.mappings:
-                self.mappings[0].file = str(binary)
-        else:
-            symbols = self.symbols
+        symbols = self.symbols
         strings = _Strings()
         functions: list[Function] = []
         function_index: dict[tuple[str, str], int] = {}
@@ -236,8 +225,7 @@ class _Builder:
                 lines.append(Line(function_index[identity], line, 0))
             locations.append(Location(i + 1, mapping_of[i], pc, tuple(lines), False))
         mappings = tuple(
-            Mapping(i + 1, m.start, m.limit, m.offset, m.file, m.build_id,
-                    binary is not None and i == 0, False, False, False)
+            Mapping(i + 1, m.start, m.limit, m.offset, m.file, m.build_id, False, False, False, False)
             for i, m in enumerate(self.mappings)
         )  # fmt: skip
         n = len(self.values)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mapscope.errors import MapscopeError
-from mapscope.readers import pprof, pprof_text
+from mapscope.readers import pprof, pprof_text, symbolize
 from mapscope.readers.pprof import GZIP_MAGIC, Profile
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -42,7 +42,6 @@ def is_url(source: str) -> bool:
 def load(
     source: str,
     binary: Path | None = None,
-    go_bin: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     max_bytes: int = MAX_INPUT_BYTES,
 ) -> Loaded:
@@ -50,7 +49,7 @@ def load(
     that are no profile at all are skipped (and listed), while a damaged profile is still an error."""
     if is_url(source):
         data = fetch(source, timeout, max_bytes)
-        return Loaded((parse(data, source, binary, go_bin),), ())
+        return Loaded((parse(data, source, binary),), ())
     path = Path(source)
     if path.is_dir():
         profiles: list[Profile] = []
@@ -61,15 +60,15 @@ def load(
             data = read_file(entry, max_bytes)
             if not _claims_profile(data):
                 try:
-                    profiles.append(parse(data, str(entry), binary, go_bin))
+                    profiles.append(parse(data, str(entry), binary))
                 except MapscopeError as error:
                     skipped.append((str(entry), error.problem))
                 continue
-            profiles.append(parse(data, str(entry), binary, go_bin))
+            profiles.append(parse(data, str(entry), binary))
         if not profiles:
             raise MapscopeError(source, "the directory holds no profiles")
         return Loaded(tuple(profiles), tuple(skipped))
-    return Loaded((parse(read_file(path, max_bytes), source, binary, go_bin),), ())
+    return Loaded((parse(read_file(path, max_bytes), source, binary),), ())
 
 
 def read_file(path: Path, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
@@ -94,13 +93,17 @@ def parse(
     data: bytes,
     source: str,
     binary: Path | None = None,
-    go_bin: str | None = None,
     max_decompressed: int = pprof.DEFAULT_MAX_DECOMPRESSED,
 ) -> Profile:
-    """Profile bytes of any supported kind -> Profile; `binary` symbolizes the raw PCs of legacy text."""
+    """Profile bytes of any supported kind -> Profile, symbolized with `binary` (or the binary the
+    profile names, when that is here and is the right build; see symbolize.py)."""
+    return symbolize.apply(_parse(data, source, max_decompressed), binary)
+
+
+def _parse(data: bytes, source: str, max_decompressed: int) -> Profile:
     raw = pprof.gunzip(data, source, max_decompressed) if data.startswith(GZIP_MAGIC) else data
     if pprof_text.looks_like_text(raw):
-        return pprof_text.parse_text(raw, source, binary, go_bin)
+        return pprof_text.parse_text(raw, source)
     if raw[:200].lstrip().startswith(b"goroutine ") and b"[" in raw[:200]:
         raise MapscopeError(
             source, "a goroutine dump (debug=2), not a profile; fetch it with debug=0 or debug=1"
