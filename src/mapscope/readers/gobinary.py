@@ -3,69 +3,76 @@
 Why not `go tool addr2line`/`go tool pprof`: those give one frame per PC (the physical function, with the
 innermost inlined call's file:line), need a Go toolchain installed, and one at least as new as the binary.
 Here the runtime's own symbol table (.gopclntab, the layout every Go since 1.20 writes: magic 0xfffffff1)
-is decoded directly, inline tree included, so one PC expands into the frames runtime.CallersFrames would
-give it: innermost inlined call first, the physical function last, with the symbol names the runtime
-writes into profile.proto (a generic function keeps its shape arguments, `maps.Clone[go.shape...]`).
+is decoded directly, inline tree included, so one PC expands into the frames the runtime's profile.proto
+writer gives it: innermost inlined call first, the physical function last, with the symbol names the
+runtime writes (a generic function keeps its shape arguments, `maps.Clone[go.shape...]`).
 
 Layout facts (runtime/symtab.go, runtime/symtabinl.go, internal/abi/symtab.go):
 - pcHeader: magic, 2 pad bytes, minLC, ptrSize, nfunc, nfiles, an unused word (textStart up to 1.25),
   then the offsets (from the header) of funcnametab, cutab, filetab, pctab and the func table.
-- The func table: nfunc+1 pairs (entry offset from the text start, offset of a _func record); the last
-  entry marks the end of the text.
-- _func: entryOff, nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata, cuOffset, startLine (u32/i32
+- The func table: nfunc+1 pairs of u32 (entry offset from the text start, offset of a _func record);
+  the last entry marks the end of the text.
+- _func: entryOff, nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata, cuOffset, startLine (4 bytes
   each), funcID, flag, a pad byte, nfuncdata; then npcdata u32 offsets into pctab and nfuncdata u32
   offsets from moduledata.gofunc.
-- A pc-value table is a list of (zig-zag value delta, pc delta * minLC) uvarint pairs, starting from
-  value -1 at the function's entry; a value holds for pcs below the running pc.
-- PCDATA 2 (InlTreeIndex) gives, per pc, the index of the innermost inlined call (-1: none), in the
+- A pc-value table is a list of (zig-zag value delta, pc delta / minLC) uvarint pairs, starting from
+  value -1 at the function's entry and ending at a zero value delta; a value holds for pcs below the
+  running pc. pctab is nothing but such tables, so all its varints are decoded at once.
+- PCDATA 2 (InlTreeIndex) gives, per pc, the index of the innermost inlined call (-1: none) in the
   16-byte inlinedCall records FUNCDATA 3 (InlTree) points to: funcID, 3 pad bytes, nameOff, parentPc
   (offset from the entry of an instruction at the call site), startLine. The caller's frame is found by
   looking parentPc up again, until the index is -1 (the physical function).
-- The text start and moduledata.gofunc live in runtime.firstmoduledata, which begins with a pointer to
-  the pcHeader followed by the funcnametab slice; it is found by that pattern, gofunc as the word after
-  `rodata` (the .rodata start), which holds for every release's moduledata layout.
+- The text start and moduledata.gofunc live in runtime.firstmoduledata (.noptrdata, or .go.module from
+  1.27 on), which begins with a pointer to the pcHeader followed by the funcnametab slice; it is found by
+  that pattern, gofunc as the word after `rodata` (the .rodata start), which holds for every release's
+  moduledata layout. The symbol table (runtime.text, go:func.*) is the fallback.
 
 Addresses given to `frames` and `callees` are location addresses as pprof keeps them: a return address
-minus one (so the lookup lands on the call instruction, as Frames.Next does).
+minus one (so the lookup lands on the call instruction, as runtime.Frames.Next does). Everything is
+looked up column-wise with numpy, one pass per inlining depth, and decoded tables are cached.
 """
 
 from __future__ import annotations
 
 import io
 import struct
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from capstone import CS_ARCH_X86, CS_MODE_64, Cs
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from mapscope import ranges
 from mapscope.errors import MapscopeError
 from mapscope.readers import go_buildinfo
 
 _GO120_MAGIC = 0xFFFFFFF1
 _PCDATA_INL_TREE_INDEX = 2
 _FUNCDATA_INL_TREE = 3
-_INLINED_CALL = struct.Struct("<B3xiii")
-_FUNC_HEAD = struct.Struct("<IiiIIIIIIiBBxB")
-_NO_FUNCDATA = 0xFFFFFFFF
+_FUNC_HEAD_SIZE = 44
+_INLINED_CALL_SIZE = 16
+_NONE_U32 = 0xFFFFFFFF
+_CALL_REL32 = 0xE8
+_CALL_SIZE = 5
+# Deeper inlining than this is taken as a corrupt inline tree (the compiler's budget keeps it far lower).
+_MAX_INLINE_DEPTH = 100
 # The most of a file read into memory: larger "binaries" are refused rather than loaded.
 MAX_BINARY_BYTES = 2 << 30
 
 
-@dataclass(frozen=True)
-class Frame:
-    """One source frame: the function's symbol name, its file and line."""
+class Frame(NamedTuple):
+    """One source frame: the function's symbol name, its file and line (a tuple: made by the 100k)."""
 
     function: str
     file: str
     line: int
 
 
-@dataclass(frozen=True)
-class Symbolized:
+class Symbolized(NamedTuple):
     """What one location address is: its frames innermost first (the physical function last), and for
     each inlined caller the pc of its call site, which runtime.Callers lists as a frame of its own."""
 
@@ -76,56 +83,66 @@ class Symbolized:
 _UNKNOWN = Symbolized((), ())
 
 
-@dataclass
-class _Func:
-    """One function's record and its lazily decoded pc-value tables (pcs are offsets from the entry)."""
+@dataclass(frozen=True)
+class _Funcs:
+    """_func fields of some functions, column-wise (file offsets for the inline trees; -1: none)."""
 
-    entry: int
-    end: int
-    name_off: int
-    pcfile: int
-    pcln: int
-    cu_offset: int
-    inl_index_table: int
-    inl_tree: int | None
-    tables: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    call_targets: dict[int, int] | None = None
+    entry: np.ndarray
+    name_off: np.ndarray
+    pcfile: np.ndarray
+    pcln: np.ndarray
+    cu_offset: np.ndarray
+    inl_index: np.ndarray
+    inl_tree: np.ndarray
 
 
 class GoBinary:
-    """An opened Go ELF binary. Construct with `open`; everything it reads is decoded on demand."""
+    """An opened Go ELF binary. Construct with `open`; tables are decoded on first use and kept."""
 
     def __init__(self, path: Path, data: bytes) -> None:
         self.path = path
         self._data = data
+        self._bytes = np.frombuffer(data, dtype=np.uint8)
         try:
             elf = ELFFile(io.BytesIO(data))
             if elf["e_machine"] != "EM_X86_64" or elf.elfclass != 64 or not elf.little_endian:
                 raise MapscopeError(str(path), f"not an amd64 ELF binary ({elf['e_machine']})")
             self._segments = [
-                (seg["p_vaddr"], seg["p_offset"], seg["p_filesz"], bool(seg["p_flags"] & 1))
+                (int(seg["p_vaddr"]), int(seg["p_offset"]), int(seg["p_filesz"]))
                 for seg in elf.iter_segments()
                 if seg["p_type"] == "PT_LOAD"
             ]
             sections = {s.name: (s["sh_addr"], s["sh_offset"], s["sh_size"]) for s in elf.iter_sections()}
-            self.go_build_id = self._note(elf, ".note.go.buildid", "Go", text=True)
-            self.gnu_build_id = self._note(elf, ".note.gnu.build-id", "GNU", text=False)
-            symbols = self._symbols(elf, ("runtime.text", "go:func.*", "go.func.*"))
+            self.go_build_id = _note(elf, ".note.go.buildid", "Go", text=True)
+            self.gnu_build_id = _note(elf, ".note.gnu.build-id", "GNU", text=False)
+            if ".gopclntab" not in sections:
+                raise MapscopeError(str(path), "no .gopclntab section: not a Go binary")
+            self._pcln_addr, offset, size = sections[".gopclntab"]
+            self._read_header(offset, size)
+            text, gofunc = self._module(sections)
+            if text is None or gofunc is None:
+                text, gofunc = _symbols(elf, text, gofunc)
         except ELFError as error:
             raise MapscopeError(str(path), f"not a readable ELF file ({error})") from None
-        if ".gopclntab" not in sections:
-            raise MapscopeError(str(path), "no .gopclntab section: not a Go binary")
-        self._pcln_addr, offset, size = sections[".gopclntab"]
-        try:
-            self._read_header(offset, size)
-            self._find_module(sections, symbols)
         except (struct.error, IndexError, ValueError):
             raise MapscopeError(str(path), "corrupt .gopclntab or runtime module data") from None
+        if text is None or gofunc is None:
+            raise MapscopeError(str(path), "cannot find the runtime's module data (a PIE binary?)")
+        self._text_start = text
+        self._gofunc = gofunc
         self.go_version = go_buildinfo.go_version(path) or ""
-        self._funcs: dict[int, _Func] = {}
-        self._inline_frames: dict[tuple[int, int], tuple[tuple[Frame, ...], tuple[int, ...]]] = {}
-        self._names: dict[int, str] = {}
-        self._files: dict[int, str] = {}
+        self._varint_start: np.ndarray | None = None
+        self._varint_value = np.zeros(0, dtype=np.int64)
+        self._zeros = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        # Decoded pc-value tables, concatenated: keys (table number << 32 | end pc offset), values,
+        # and per table number its [start, stop) in those arrays; table_number maps pctab offsets.
+        self._table_number: dict[int, int] = {}
+        self._table_keys = np.zeros(0, dtype=np.int64)
+        self._table_values = np.zeros(0, dtype=np.int64)
+        self._table_stop = np.zeros(0, dtype=np.int64)
+        self._strings: dict[int, str] = {}
+        self._frame_cache: dict[tuple[int, int, int], Frame] = {}
+        self._alone: dict[Frame, Symbolized] = {}
         self._disassembler = Cs(CS_ARCH_X86, CS_MODE_64)
 
     @classmethod
@@ -136,6 +153,8 @@ class GoBinary:
                 data = handle.read(MAX_BINARY_BYTES + 1)
         except FileNotFoundError:
             raise MapscopeError(str(path), "no such binary") from None
+        except IsADirectoryError:
+            raise MapscopeError(str(path), "a directory, not a binary") from None
         except OSError as error:
             raise MapscopeError(str(path), f"cannot read: {error.strerror or error}") from None
         if len(data) > MAX_BINARY_BYTES:
@@ -144,24 +163,6 @@ class GoBinary:
             raise MapscopeError(str(path), "not an ELF binary")
         return cls(path, data)
 
-    # --- identity -------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _note(elf: ELFFile, section_name: str, owner: str, text: bool) -> str:
-        """The first note of `owner` in the section (pyelftools names the Go note's type after a GNU
-        one, so the owner and section are what identify it)."""
-        section = elf.get_section_by_name(section_name)
-        if section is None or not hasattr(section, "iter_notes"):
-            return ""
-        for note in section.iter_notes():
-            if note["n_name"] == owner:
-                desc = note["n_desc"]
-                if isinstance(desc, str):
-                    return desc
-                raw = bytes(desc)
-                return raw.decode("utf-8", "replace") if text else raw.hex()
-        return ""
-
     def build_ids(self) -> tuple[str, ...]:
         return tuple(b for b in (self.gnu_build_id, self.go_build_id) if b)
 
@@ -169,35 +170,7 @@ class GoBinary:
         """Whether a profile's mapping build ID names this binary (pprof's mappings carry either kind)."""
         return build_id in self.build_ids()
 
-    @staticmethod
-    def _symbols(elf: ELFFile, wanted: Iterable[str]) -> dict[str, int]:
-        table = elf.get_section_by_name(".symtab")
-        if table is None or not hasattr(table, "get_symbol_by_name"):
-            return {}
-        found = {}
-        for name in wanted:
-            symbols = table.get_symbol_by_name(name)
-            if symbols:
-                found[name] = int(symbols[0]["st_value"])
-        return found
-
-    # --- raw reading ----------------------------------------------------------------------------------
-
-    def _file_offset(self, address: int, size: int) -> int:
-        for vaddr, offset, filesz, _ in self._segments:
-            if vaddr <= address and address + size <= vaddr + filesz:
-                return offset + address - vaddr
-        raise ValueError(f"address {address:#x} is not in the file")
-
-    def _u32_at(self, address: int) -> int:
-        value: int = struct.unpack_from("<I", self._data, self._file_offset(address, 4))[0]
-        return value
-
-    def _cstring(self, offset: int) -> str:
-        end = self._data.find(b"\0", offset)
-        if end < 0:
-            raise ValueError("unterminated string")
-        return self._data[offset:end].decode("utf-8", "replace")
+    # --- layout ---------------------------------------------------------------------------------------
 
     def _read_header(self, offset: int, size: int) -> None:
         magic, pad1, pad2, min_lc, ptr_size = struct.unpack_from("<IBBBB", self._data, offset)
@@ -206,32 +179,29 @@ class GoBinary:
                 str(self.path), f"pclntab magic {magic:#x}: only Go 1.20 and newer binaries are read"
             )
         words = struct.unpack_from("<8Q", self._data, offset + 8)
-        self._nfunc = words[0]
-        self._min_lc = min_lc
-        header_text_start = words[2]
+        nfunc = words[0]
         funcname, cu, filetab, pctab, pcln = words[3:8]
-        if max(funcname, cu, filetab, pctab, pcln) >= size or self._nfunc * 8 > size:
+        if not pctab < pcln < size or max(funcname, cu, filetab) >= size or 8 * (nfunc + 1) > size - pcln:
             raise ValueError("offsets outside the table")
+        self._nfunc = nfunc
+        self._min_lc = min_lc
         self._pcln_offset = offset
-        self._pcln_size = size
         self._funcname = offset + funcname
         self._cutab = offset + cu
         self._filetab = offset + filetab
         self._pctab = offset + pctab
         self._functab = offset + pcln
-        table = np.frombuffer(self._data, dtype="<u4", count=2 * (self._nfunc + 1), offset=self._functab)
+        table = np.frombuffer(self._data, dtype="<u4", count=2 * (nfunc + 1), offset=self._functab)
         self._entry_offsets = table[0::2].astype(np.int64)
         self._func_offsets = table[1::2].astype(np.int64)
         if np.any(np.diff(self._entry_offsets) < 0):
             raise ValueError("function entries out of order")
-        self._text_start = header_text_start
 
-    def _find_module(self, sections: dict[str, tuple[int, int, int]], symbols: dict[str, int]) -> None:
-        """The text start and gofunc, from runtime.firstmoduledata (or the symbol table, if any)."""
+    def _module(self, sections: dict[str, tuple[int, int, int]]) -> tuple[int | None, int | None]:
+        """The text start and gofunc, from runtime.firstmoduledata."""
         needle = struct.pack("<QQ", self._pcln_addr, self._pcln_addr + self._funcname - self._pcln_offset)
-        rodata, _, rodata_size = sections.get(".rodata", (0, 0, 0))
-        text, gofunc = None, None
-        for name in (".noptrdata", ".data", ".data.rel.ro"):
+        rodata = sections.get(".rodata", (0, 0, 0))[0]
+        for name in (".go.module", ".noptrdata", ".data", ".data.rel.ro"):
             if name not in sections:
                 continue
             _, start, size = sections[name]
@@ -239,236 +209,294 @@ class GoBinary:
             if at < 0:
                 continue
             words = struct.unpack_from("<64Q", self._data, at)
-            text = words[22]
-            # `types` may equal the .rodata start too (1.22); `rodata` is the last such word before gofunc.
+            gofunc = None
+            # `types` may equal the .rodata start too (up to 1.26); `rodata` is the last such word, and
+            # gofunc (in .rodata, or from 1.27 on in .gopclntab) follows it.
             for i in range(30, 48):
-                if rodata and words[i] == rodata and rodata <= words[i + 1] < rodata + rodata_size:
+                if rodata and words[i] == rodata and self._in_file(words[i + 1]):
                     gofunc = words[i + 1]
-            break
-        text = symbols.get("runtime.text", text)
-        gofunc = symbols.get("go:func.*", symbols.get("go.func.*", gofunc))
-        if not text or gofunc is None:
-            raise MapscopeError(
-                str(self.path), "cannot find the runtime's module data (a PIE or stripped binary?)"
-            )
-        self._text_start = text
-        self._gofunc = gofunc
+            return words[22], gofunc
+        return None, None
 
-    # --- functions ------------------------------------------------------------------------------------
+    def _in_file(self, address: int) -> bool:
+        return any(vaddr <= address < vaddr + filesz for vaddr, _, filesz in self._segments)
+
+    def _file_offsets(self, addresses: np.ndarray, size: int) -> np.ndarray:
+        """File offset of each virtual address whose `size` bytes the file holds; -1 elsewhere."""
+        result = np.full(addresses.shape, -1, dtype=np.int64)
+        for vaddr, offset, filesz in self._segments:
+            inside = (addresses >= vaddr) & (addresses + size <= vaddr + filesz)
+            result[inside] = addresses[inside] - vaddr + offset
+        return result
+
+    def _u32(self, offsets: np.ndarray) -> np.ndarray:
+        """Little-endian u32 at each file offset (bounds checked: ValueError when outside the file)."""
+        if offsets.size and (int(offsets.min()) < 0 or int(offsets.max()) + 4 > self._bytes.size):
+            raise ValueError("a table points outside the file")
+        b = self._bytes
+        value: np.ndarray = (
+            b[offsets].astype(np.int64)
+            | b[offsets + 1].astype(np.int64) << 8
+            | b[offsets + 2].astype(np.int64) << 16
+            | b[offsets + 3].astype(np.int64) << 24
+        )
+        return value
+
+    def _i32(self, offsets: np.ndarray) -> np.ndarray:
+        value = self._u32(offsets)
+        signed: np.ndarray = np.where(value >= 1 << 31, value - (1 << 32), value)
+        return signed
+
+    def _string(self, offset: int) -> str:
+        text = self._strings.get(offset)
+        if text is None:
+            end = self._data.find(b"\0", offset)
+            if offset < 0 or end < 0:
+                raise ValueError("unterminated string")
+            text = self._strings[offset] = self._data[offset:end].decode("utf-8", "replace")
+        return text
 
     def _func_index(self, addresses: np.ndarray) -> np.ndarray:
         """Index into the func table of the function holding each address, -1 outside the text."""
-        rel = addresses.astype(np.int64) - self._text_start
+        rel = addresses - self._text_start
         index = np.searchsorted(self._entry_offsets, rel, side="right") - 1
         outside = (rel < 0) | (index >= self._nfunc) | (index < 0)
         result: np.ndarray = np.where(outside, -1, index)
         return result
 
-    def _func(self, index: int) -> _Func:
-        cached = self._funcs.get(index)
-        if cached is not None:
-            return cached
-        at = self._functab + int(self._func_offsets[index])
-        (entry_off, name_off, _args, _defer, _pcsp, pcfile, pcln, npcdata, cu_offset, _start_line,
-         _func_id, _flag, nfuncdata) = _FUNC_HEAD.unpack_from(self._data, at)  # fmt: skip
-        after = at + _FUNC_HEAD.size
-        inl_index = (
-            struct.unpack_from("<I", self._data, after + 4 * _PCDATA_INL_TREE_INDEX)[0]
-            if npcdata > _PCDATA_INL_TREE_INDEX
-            else 0
+    def _funcs(self, index: np.ndarray) -> _Funcs:
+        at = self._functab + self._func_offsets[index]
+        npcdata = self._u32(at + 28)
+        nfuncdata = self._bytes[at + 43].astype(np.int64)
+        has_inl_index = npcdata > _PCDATA_INL_TREE_INDEX
+        inl_index = np.where(has_inl_index, self._u32(np.where(has_inl_index, at + 44 + 8, at)), 0)
+        has_tree = nfuncdata > _FUNCDATA_INL_TREE
+        slot = at + _FUNC_HEAD_SIZE + 4 * npcdata + 4 * _FUNCDATA_INL_TREE
+        tree_off = np.where(has_tree, self._u32(np.where(has_tree, slot, at)), _NONE_U32)
+        tree = np.where(tree_off != _NONE_U32, self._file_offsets(self._gofunc + tree_off, 1), -1)
+        return _Funcs(
+            entry=self._text_start + self._u32(at),
+            name_off=self._i32(at + 4),
+            pcfile=self._u32(at + 20),
+            pcln=self._u32(at + 24),
+            cu_offset=self._u32(at + 32),
+            inl_index=np.where(tree >= 0, inl_index, 0),
+            inl_tree=tree,
         )
-        inl_tree = None
-        if nfuncdata > _FUNCDATA_INL_TREE:
-            off = struct.unpack_from("<I", self._data, after + 4 * npcdata + 4 * _FUNCDATA_INL_TREE)[0]
-            if off != _NO_FUNCDATA:
-                inl_tree = self._file_offset(self._gofunc + off, _INLINED_CALL.size)
-        func = _Func(
-            entry=self._text_start + entry_off,
-            end=self._text_start + int(self._entry_offsets[index + 1]),
-            name_off=name_off,
-            pcfile=pcfile,
-            pcln=pcln,
-            cu_offset=cu_offset,
-            inl_index_table=inl_index,
-            inl_tree=inl_tree,
-        )
-        self._funcs[index] = func
-        return func
 
-    def _name(self, name_off: int) -> str:
-        name = self._names.get(name_off)
-        if name is None:
-            name = self._names[name_off] = self._cstring(self._funcname + name_off)
-        return name
+    # --- pc-value tables ------------------------------------------------------------------------------
 
-    def _file(self, func: _Func, fileno: int) -> str:
-        if fileno < 0:
-            return "?"
-        slot = self._cutab + 4 * (func.cu_offset + fileno)
-        offset: int = struct.unpack_from("<I", self._data, slot)[0]
-        if offset == _NO_FUNCDATA:
-            return "?"
-        name = self._files.get(offset)
-        if name is None:
-            name = self._files[offset] = self._cstring(self._filetab + offset)
-        return name
+    def _decode_varints(self) -> None:
+        """Every uvarint of pctab (which holds nothing else): start byte offsets and values."""
+        buf = self._bytes[self._pctab : self._functab]
+        ends = np.flatnonzero(buf < 0x80) + 1
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1]
+        values = (buf[starts] & 0x7F).astype(np.int64)
+        longer = np.flatnonzero(ends - starts > 1)
+        for k in range(1, 5):
+            if not longer.size:
+                break
+            values[longer] |= (buf[starts[longer] + k] & 0x7F).astype(np.int64) << (7 * k)
+            longer = longer[ends[longer] - starts[longer] > k + 1]
+        self._varint_start = starts + self._pctab
+        self._varint_value = values
+        zeros = np.flatnonzero(values == 0)
+        odd = (zeros & 1).astype(bool)
+        self._zeros = (zeros[~odd], zeros[odd])
 
-    def _table(self, func: _Func, table: int) -> tuple[np.ndarray, np.ndarray]:
-        """A pc-value table as (end offsets from the entry, values); empty when the function has none."""
-        cached = func.tables.get(table)
-        if cached is not None:
-            return cached
-        ends: list[int] = []
-        values: list[int] = []
-        if table:
-            data = self._data
-            at = self._pctab + table
-            limit = self._pcln_offset + self._pcln_size
-            value, pc = -1, 0
-            span = func.end - func.entry
-            while at < limit:
-                delta, at = _uvarint(data, at)
-                if delta == 0 and ends:
-                    break
-                value += -(delta >> 1) - 1 if delta & 1 else delta >> 1
-                step, at = _uvarint(data, at)
-                pc += step * self._min_lc
-                ends.append(pc)
-                values.append(value)
-                if pc >= span:
-                    break
-        result = (np.array(ends, dtype=np.int64), np.array(values, dtype=np.int64))
-        func.tables[table] = result
+    def _decode_tables(self, offsets: np.ndarray) -> None:
+        """Decode and keep the tables at these pctab offsets (not yet decoded, non-zero)."""
+        if self._varint_start is None:
+            self._decode_varints()
+        assert self._varint_start is not None
+        starts, values = self._varint_start, self._varint_value
+        n = values.size
+        first = np.searchsorted(starts, self._pctab + offsets)
+        valid = first < n
+        valid[valid] = starts[first[valid]] == self._pctab + offsets[valid]
+        first = np.where(valid, first, n)
+        stop = np.full(first.shape, n, dtype=np.int64)
+        for parity, zeros in enumerate(self._zeros):
+            mine = first % 2 == parity
+            found = np.searchsorted(zeros, first[mine], side="right")
+            stop[mine] = np.where(found < zeros.size, zeros[np.minimum(found, zeros.size - 1)], n)
+        pairs = np.where(valid, (np.minimum(stop, n - 1) - first + 1) // 2, 0)
+        owner = np.repeat(np.arange(offsets.size), pairs)
+        at = ranges.expand(np.zeros_like(pairs), pairs) * 2 + np.repeat(first, pairs)
+        delta = values[at]
+        step = values[at + 1] * self._min_lc
+        change = np.where(delta & 1, -(delta >> 1) - 1, delta >> 1)
+        bounds = ranges.offsets(pairs)
+        value_sum, pc_sum = np.cumsum(change), np.cumsum(step)
+        before = np.r_[0, value_sum][bounds[:-1]]
+        pc_before = np.r_[0, pc_sum][bounds[:-1]]
+        number = len(self._table_number) + owner
+        keys = number << 32 | (pc_sum - np.repeat(pc_before, pairs))
+        base = self._table_keys.size
+        for offset in offsets.tolist():
+            self._table_number[offset] = len(self._table_number)
+        self._table_keys = np.r_[self._table_keys, keys]
+        self._table_values = np.r_[self._table_values, value_sum - np.repeat(before, pairs) - 1]
+        self._table_stop = np.r_[self._table_stop, base + bounds[1:]]
+
+    def _lookup(self, tables: np.ndarray, pc_offsets: np.ndarray) -> np.ndarray:
+        """The value of table `tables[i]` (a pctab offset, 0: none) at `pc_offsets[i]`; -1 if none."""
+        wanted = np.unique(tables[tables > 0])
+        new = np.array([t for t in wanted.tolist() if t not in self._table_number], dtype=np.int64)
+        if new.size:
+            self._decode_tables(new)
+        number = np.array([self._table_number.get(t, -1) for t in wanted.tolist()], dtype=np.int64)
+        numbers = np.full(tables.shape, -1, dtype=np.int64)
+        has = tables > 0
+        numbers[has] = number[np.searchsorted(wanted, tables[has])]
+        result = np.full(tables.shape, -1, dtype=np.int64)
+        ok = (numbers >= 0) & (pc_offsets >= 0) & (pc_offsets < 1 << 32)
+        if ok.any():
+            keys = numbers[ok] << 32 | pc_offsets[ok]
+            slot = np.searchsorted(self._table_keys, keys, side="right")
+            inside = slot < self._table_stop[numbers[ok]]
+            values = self._table_values[np.minimum(slot, max(self._table_values.size - 1, 0))]
+            result[ok] = np.where(inside, values, -1)
         return result
-
-    def _values(self, func: _Func, table: int, offsets: np.ndarray) -> np.ndarray:
-        """The table's value at each pc offset (-1 where the table says nothing)."""
-        ends, values = self._table(func, table)
-        if not ends.size:
-            return np.full(offsets.shape, -1, dtype=np.int64)
-        slot = np.searchsorted(ends, offsets, side="right")
-        found: np.ndarray = np.where(slot < ends.size, values[np.minimum(slot, ends.size - 1)], -1)
-        return found
 
     # --- symbolization --------------------------------------------------------------------------------
 
     def frames(self, addresses: Sequence[int]) -> list[Symbolized]:
         """For each location address, its frames innermost first (empty when the binary does not know it)."""
-        pcs = np.array(addresses, dtype=np.uint64).astype(np.int64)
-        result: list[Symbolized] = [_UNKNOWN] * pcs.size
-        index = self._func_index(pcs)
-        order = np.argsort(index, kind="stable")
-        sorted_index = index[order]
-        bounds = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1], True])
         try:
-            for first, last in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-                fi = int(sorted_index[first])
-                if fi >= 0:
-                    rows = order[first:last]
-                    self._frames_of(self._func(fi), pcs[rows], rows.tolist(), result)
-        except (struct.error, IndexError, ValueError):
+            return self._frames(np.array(addresses, dtype=np.uint64).astype(np.int64))
+        except (IndexError, ValueError):
             raise MapscopeError(str(self.path), "corrupt .gopclntab") from None
-        return result
 
-    def _frames_of(self, func: _Func, pcs: np.ndarray, rows: list[int], result: list[Symbolized]) -> None:
-        offsets = pcs - func.entry
-        files = self._values(func, func.pcfile, offsets).tolist()
-        lines = self._values(func, func.pcln, offsets).tolist()
-        if func.inl_tree is not None and func.inl_index_table:
-            inline = self._values(func, func.inl_index_table, offsets).tolist()
+    def _frames(self, pcs: np.ndarray) -> list[Symbolized]:
+        index = self._func_index(pcs)
+        known = np.flatnonzero(index >= 0)
+        result = [_UNKNOWN] * pcs.size
+        if not known.size:
+            return result
+        unique, row_func = np.unique(index[known], return_inverse=True)
+        funcs = self._funcs(unique)
+        entry = funcs.entry[row_func]
+        tree = funcs.inl_tree[row_func]
+        inl_table = funcs.inl_index[row_func]
+        # Level 0 is the pc itself; level d+1 the call site of level d's inlined call.
+        at = pcs[known] - entry
+        levels: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        rows = np.arange(known.size)
+        for _ in range(_MAX_INLINE_DEPTH):
+            func = row_func[rows]
+            inl = self._lookup(inl_table[rows], at)
+            fileno = self._lookup(funcs.pcfile[func], at)
+            line = self._lookup(funcs.pcln[func], at)
+            inlined = inl >= 0
+            record = tree[rows] + _INLINED_CALL_SIZE * np.where(inlined, inl, 0)
+            name = np.where(inlined, self._i32(np.where(inlined, record + 4, 0)), funcs.name_off[func])
+            levels.append((rows, name, self._file_offsets_of(funcs.cu_offset[func], fileno), line, at))
+            rows, at = rows[inlined], self._i32(record[inlined] + 8)
+            if not rows.size:
+                break
         else:
-            inline = [-1] * len(rows)
-        outer = self._name(func.name_off)
-        for row, fileno, line, inl in zip(rows, files, lines, inline, strict=True):
-            name = self._name(self._inlined(func, inl)[1]) if inl >= 0 else outer
-            leaf = Frame(name, self._file(func, fileno), line)
-            if inl < 0:
-                result[row] = Symbolized((leaf,), ())
+            raise ValueError("inlining deeper than any compiler makes it")
+        _, name, file, line, _ = levels[0]
+        leaves = self._frame_objects(name.tolist(), file.tolist(), line.tolist())
+        outer: dict[int, tuple[list[Frame], list[int]]] = {}
+        for level_rows, name, file, line, offset in levels[1:]:
+            frames = self._frame_objects(name.tolist(), file.tolist(), line.tolist())
+            sites = (entry[level_rows] + offset).tolist()
+            for row, frame, site in zip(level_rows.tolist(), frames, sites, strict=True):
+                chain = outer.setdefault(row, ([], []))
+                chain[0].append(frame)
+                chain[1].append(site)
+        alone = self._alone
+        for row, at_row, leaf in zip(range(known.size), known.tolist(), leaves, strict=True):
+            callers = outer.get(row)
+            if callers is None:
+                found = alone.get(leaf)
+                if found is None:
+                    found = alone[leaf] = Symbolized((leaf,), ())
+                result[at_row] = found
             else:
-                callers, parents = self._callers(func, inl)
-                result[row] = Symbolized((leaf, *callers), parents)
-
-    def _inlined(self, func: _Func, index: int) -> tuple[int, int, int, int]:
-        """(funcID, nameOff, parentPc, startLine) of inlined call `index`."""
-        assert func.inl_tree is not None
-        record: tuple[int, int, int, int] = _INLINED_CALL.unpack_from(
-            self._data, func.inl_tree + _INLINED_CALL.size * index
-        )
-        return record
-
-    def _callers(self, func: _Func, index: int) -> tuple[tuple[Frame, ...], tuple[int, ...]]:
-        """The frames around inlined call `index`, from its caller out to the physical function, and the
-        call-site pc of each (what runtime.Callers puts on a stack for them, minus one)."""
-        key = (func.entry, index)
-        cached = self._inline_frames.get(key)
-        if cached is not None:
-            return cached
-        frames: list[Frame] = []
-        parents: list[int] = []
-        seen = {index}
-        while index >= 0:
-            parent_pc = self._inlined(func, index)[2]
-            at = np.array([parent_pc], dtype=np.int64)
-            caller = int(self._values(func, func.inl_index_table, at)[0])
-            fileno = int(self._values(func, func.pcfile, at)[0])
-            line = int(self._values(func, func.pcln, at)[0])
-            name = self._name(self._inlined(func, caller)[1] if caller >= 0 else func.name_off)
-            frames.append(Frame(name, self._file(func, fileno), line))
-            parents.append(func.entry + parent_pc)
-            if caller in seen:
-                raise ValueError("a cycle in the inline tree")
-            seen.add(caller)
-            index = caller
-        result = (tuple(frames), tuple(parents))
-        self._inline_frames[key] = result
+                result[at_row] = Symbolized((leaf, *callers[0]), tuple(callers[1]))
         return result
 
-    def function_at(self, address: int) -> str | None:
-        """The physical function holding `address`."""
-        index = int(self._func_index(np.array([address], dtype=np.int64))[0])
-        return self._name(self._func(index).name_off) if index >= 0 else None
+    def _file_offsets_of(self, cu_offset: np.ndarray, fileno: np.ndarray) -> np.ndarray:
+        """filetab offsets of file numbers (through the compilation unit's cutab); -1 for unknown."""
+        known = (fileno >= 0) & (cu_offset != _NONE_U32)
+        slot = np.where(known, self._cutab + 4 * (cu_offset + fileno), self._cutab)
+        offset = self._u32(slot)
+        result: np.ndarray = np.where(known & (offset != _NONE_U32), offset, -1)
+        return result
+
+    def _frame_objects(self, names: list[int], files: list[int], lines: list[int]) -> list[Frame]:
+        frames = []
+        cache = self._frame_cache
+        for key in zip(names, files, lines, strict=True):
+            frame = cache.get(key)
+            if frame is None:
+                name, file, line = key
+                text = self._string(self._filetab + file) if file >= 0 else "?"
+                frame = cache[key] = Frame(self._string(self._funcname + name), text, line)
+            frames.append(frame)
+        return frames
 
     # --- call targets ---------------------------------------------------------------------------------
 
     def callees(self, addresses: Sequence[int]) -> list[str | None]:
-        """For each location address (return address - 1): the function a direct CALL ending at the
-        return address calls, or None (an indirect call, no call, or an address outside the text)."""
-        result: list[str | None] = []
+        """For each location address (a return address minus one): the function that the direct CALL
+        ending at the return address calls, or None (an indirect call, or no call there).
+
+        A direct call on amd64 is E8 and a 32-bit displacement, always to a function's entry; a candidate
+        whose displacement lands anywhere else is bytes of another instruction. Capstone confirms each
+        one decodes as that call."""
+        ret = np.array(addresses, dtype=np.uint64).astype(np.int64) + 1
+        result: list[str | None] = [None] * ret.size
         try:
-            for address in addresses:
-                ret = address + 1
-                index = int(self._func_index(np.array([address], dtype=np.int64))[0])
-                if index < 0:
-                    result.append(None)
-                    continue
-                target = self._call_targets(self._func(index)).get(ret)
-                result.append(self.function_at(target) if target is not None else None)
-        except (struct.error, IndexError, ValueError):
+            at = self._file_offsets(ret - _CALL_SIZE, _CALL_SIZE)
+            candidate = np.flatnonzero(at >= 0)
+            candidate = candidate[self._bytes[at[candidate]] == _CALL_REL32]
+            target = ret[candidate] + self._i32(at[candidate] + 1)
+            index = self._func_index(target)
+            hit = index >= 0
+            hit[hit] = self._text_start + self._entry_offsets[index[hit]] == target[hit]
+            candidate, target, index = candidate[hit], target[hit], index[hit]
+            names = self._i32(self._functab + self._func_offsets[index] + 4).tolist() if index.size else []
+            for row, goal, name in zip(candidate.tolist(), target.tolist(), names, strict=True):
+                start, site = int(at[row]), int(ret[row]) - _CALL_SIZE
+                code = self._data[start : start + _CALL_SIZE]
+                decoded = next(self._disassembler.disasm_lite(code, site), None)
+                if decoded is not None and decoded[1:] == (_CALL_SIZE, "call", f"{goal:#x}"):
+                    result[row] = self._string(self._funcname + name)
+        except (IndexError, ValueError):
             raise MapscopeError(str(self.path), "corrupt text or .gopclntab") from None
         return result
 
-    def _call_targets(self, func: _Func) -> dict[int, int]:
-        """End address -> target of every direct CALL in the function (a linear sweep: Go puts no data
-        inside functions, only int3 padding after them)."""
-        if func.call_targets is None:
-            start = self._file_offset(func.entry, 1)
-            code = self._data[start : start + (func.end - func.entry)]
-            targets = {}
-            for addr, size, mnemonic, operand in self._disassembler.disasm_lite(code, func.entry):
-                if mnemonic == "call" and operand.startswith("0x"):
-                    targets[addr + size] = int(operand, 16)
-            func.call_targets = targets
-        return func.call_targets
+
+def _note(elf: ELFFile, section_name: str, owner: str, text: bool) -> str:
+    """The first note of `owner` in the section (pyelftools names the Go note's type after a GNU one,
+    so the owner and section are what identify it)."""
+    section = elf.get_section_by_name(section_name)
+    if section is None or not hasattr(section, "iter_notes"):
+        return ""
+    for note in section.iter_notes():
+        if note["n_name"] == owner:
+            desc = note["n_desc"]
+            if isinstance(desc, str):
+                return desc
+            raw = bytes(desc)
+            return raw.decode("utf-8", "replace") if text else raw.hex()
+    return ""
 
 
-def _uvarint(data: bytes, at: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, at
-        shift += 7
-        if shift > 35:
-            raise ValueError("varint too long")
+def _symbols(elf: ELFFile, text: int | None, gofunc: int | None) -> tuple[int | None, int | None]:
+    """runtime.text and go:func.* from the symbol table, for what the module data did not give."""
+    table = elf.get_section_by_name(".symtab")
+    if table is None or not hasattr(table, "iter_symbols"):
+        return text, gofunc
+    for symbol in table.iter_symbols():
+        if symbol.name == "runtime.text" and text is None:
+            text = int(symbol["st_value"])
+        elif symbol.name in ("go:func.*", "go.func.*") and gofunc is None:
+            gofunc = int(symbol["st_value"])
+    return text, gofunc
