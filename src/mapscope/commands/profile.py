@@ -108,7 +108,9 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--binary",
         type=click.Path(path_type=Path),
-        help="The profiled binary: symbolizes legacy text profiles, runtime frames included.",
+        help="The profiled Go binary (ELF, amd64): names legacy text profiles' PCs (runtime frames and "
+        "inlined calls included) and finds what each call site calls; checked against the profile's build ID. "
+        "Without it, the binary the profile names is used when it is here.",
     )
     @click.option("--go", "go", metavar="VERSION", help="Go release the profile came from (default: detect).")
     @click.option("--goexperiment", metavar="NAME", help="noswissmap: bucket maps on Go 1.24/1.25.")

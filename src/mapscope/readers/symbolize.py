@@ -124,21 +124,25 @@ def _short_id(build_id: str) -> str:
 
 
 def _check_names(profile: Profile, binary: GoBinary) -> _Check:
-    """Compare the innermost frame's function at located addresses (generic type arguments aside: the
-    `#` lines print them as `[...]`)."""
+    """Compare the innermost frame (function and line) at located addresses, generic type arguments
+    aside: the `#` lines print them as `[...]`."""
     locations = profile.locations
     counts = locations.line_counts()
     rows = np.flatnonzero((counts > 0) & (locations.address > 0))[:_NAME_CHECKS]
     if not rows.size:
         return _Check(None, "the profile has no build ID or names to check it against")
     addresses = locations.address[rows].tolist()
-    firsts = locations.line_function[locations.line_offsets[rows]].tolist()
-    for address, function, found in zip(addresses, firsts, binary.frames(addresses), strict=True):
-        theirs = profile.functions[function].name
-        ours = found.frames[0].function if found.frames else "nothing"
+    first = locations.line_offsets[rows]
+    functions = locations.line_function[first].tolist()
+    lines = locations.line_number[first].tolist()
+    for address, function, line, found in zip(
+        addresses, functions, lines, binary.frames(addresses), strict=True
+    ):
+        theirs = f"{profile.functions[function].name}:{line}"
+        ours = f"{found.frames[0].function}:{found.frames[0].line}" if found.frames else "nothing"
         if _generic_shape(ours) != _generic_shape(theirs):
-            return _Check(False, f"{address + 1:#x} is {ours} there but {theirs} in the profile")
-    return _Check(True, "its functions agree with the profile's names")
+            return _Check(False, f"{address:#x} is {ours} there but {theirs} in the profile")
+    return _Check(True, "its functions and lines agree with the profile's")
 
 
 def _generic_shape(name: str) -> str:
