@@ -163,6 +163,10 @@ class GoBinary:
             raise MapscopeError(str(path), "not an ELF binary")
         return cls(path, data)
 
+    def text_range(self) -> tuple[int, int]:
+        """[start, end) of the code the symbol table covers."""
+        return self._text_start, self._text_start + int(self._entry_offsets[-1])
+
     def build_ids(self) -> tuple[str, ...]:
         return tuple(b for b in (self.gnu_build_id, self.go_build_id) if b)
 
@@ -410,15 +414,13 @@ class GoBinary:
                 chain[0].append(frame)
                 chain[1].append(site)
         alone = self._alone
-        for row, at_row, leaf in zip(range(known.size), known.tolist(), leaves, strict=True):
-            callers = outer.get(row)
-            if callers is None:
-                found = alone.get(leaf)
-                if found is None:
-                    found = alone[leaf] = Symbolized((leaf,), ())
-                result[at_row] = found
-            else:
-                result[at_row] = Symbolized((leaf, *callers[0]), tuple(callers[1]))
+        found = [alone.get(leaf) or alone.setdefault(leaf, Symbolized((leaf,), ())) for leaf in leaves]
+        for row, (callers, sites) in outer.items():
+            found[row] = Symbolized((leaves[row], *callers), tuple(sites))
+        if known.size == pcs.size:
+            return found
+        for at_row, symbolized in zip(known.tolist(), found, strict=True):
+            result[at_row] = symbolized
         return result
 
     def _file_offsets_of(self, cu_offset: np.ndarray, fileno: np.ndarray) -> np.ndarray:
@@ -436,7 +438,7 @@ class GoBinary:
             frame = cache.get(key)
             if frame is None:
                 name, file, line = key
-                text = self._string(self._filetab + file) if file >= 0 else "?"
+                text = self._string(self._filetab + file) if file >= 0 else ""
                 frame = cache[key] = Frame(self._string(self._funcname + name), text, line)
             frames.append(frame)
         return frames
