@@ -290,3 +290,17 @@ def test_corrupt_binaries_fail_in_one_line(built: Built, tmp_path: Path) -> None
             opened.callees(addresses)
         except MapscopeError as error:
             assert error.source == str(path) and "\n" not in error.problem
+
+
+def test_text_picks_up_the_binary_its_memory_map_names(built: Built, tmp_path: Path) -> None:
+    """A legacy text profile with a memory map (as /proc/self/maps prints it) names its binary too."""
+    start, end = GoBinary.open(built.binary).text_range()
+    path = tmp_path / "heap.txt"
+    memory_map = (
+        f"--- Memory map: ---\n{start & ~0xFFF:08x}-{end:08x} r-xp 00000000 fd:01 42 {built.binary}\n"
+    )
+    path.write_text(built.text.read_text() + memory_map)
+    profile = profile_source.load(str(path)).profiles[0]
+    assert profile.symbolization.startswith(f"symbolized with {built.binary}, the binary the profile names")
+    assert profile.callees
+    assert any(len(location.lines) > 1 for location in profile.locations)
