@@ -297,10 +297,26 @@ def test_text_picks_up_the_binary_its_memory_map_names(built: Built, tmp_path: P
     start, end = GoBinary.open(built.binary).text_range()
     path = tmp_path / "heap.txt"
     memory_map = (
-        f"--- Memory map: ---\n{start & ~0xFFF:08x}-{end:08x} r-xp 00000000 fd:01 42 {built.binary}\n"
+        f"--- Memory map: ---\n{start & ~0xFFFFF:08x}-{end:08x} r-xp 00000000 fd:01 42 {built.binary}\n"
     )
     path.write_text(built.text.read_text() + memory_map)
     profile = profile_source.load(str(path)).profiles[0]
     assert profile.symbolization.startswith(f"symbolized with {built.binary}, the binary the profile names")
     assert profile.callees
     assert any(len(location.lines) > 1 for location in profile.locations)
+
+
+def test_position_independent_binaries(built: Built, tmp_path: Path) -> None:
+    """A PIE runs elsewhere than it was linked: the proto's main mapping says where, and call targets
+    come out as for the ordinary build."""
+    (tmp_path / "main.go").write_text(PROGRAM)
+    (tmp_path / "go.mod").write_text("module gobinary\n\ngo 1.22\n")
+    subprocess.run([str(built.go.go), "build", "-buildmode=pie", "-o", "svc", "."], cwd=tmp_path,
+                   env=built.go.env(), check=True, timeout=600)  # fmt: skip
+    text, proto = tmp_path / "heap.txt", tmp_path / "heap.pb.gz"
+    subprocess.run([str(tmp_path / "svc"), str(text), str(proto)], check=True, timeout=120)
+    profile = profile_source.load(str(proto), binary=tmp_path / "svc").profiles[0]
+    assert profile.mappings[0].memory_start != GoBinary.open(tmp_path / "svc").text_range()[0] & ~0xFFFFF
+    boxes = {profile.callees.get(row) for row in range(len(profile.locations))
+             if frames_of(profile, row)[0][:1] == ("main.boxes",)}  # fmt: skip
+    assert {"runtime.convT64", "runtime.growslice"} <= boxes

@@ -115,9 +115,11 @@ class GoBinary:
             sections = {s.name: (s["sh_addr"], s["sh_offset"], s["sh_size"]) for s in elf.iter_sections()}
             self.go_build_id = _note(elf, ".note.go.buildid", "Go", text=True)
             self.gnu_build_id = _note(elf, ".note.gnu.build-id", "GNU", text=False)
-            if ".gopclntab" not in sections:
+            # Older releases put the table of a position-independent binary in a relocatable section.
+            name = next((n for n in (".gopclntab", ".data.rel.ro.gopclntab") if n in sections), None)
+            if name is None:
                 raise MapscopeError(str(path), "no .gopclntab section: not a Go binary")
-            self._pcln_addr, offset, size = sections[".gopclntab"]
+            self._pcln_addr, offset, size = sections[name]
             self._read_header(offset, size)
             text, gofunc = self._module(sections)
             if text is None or gofunc is None:
@@ -166,6 +168,14 @@ class GoBinary:
     def text_range(self) -> tuple[int, int]:
         """[start, end) of the code the symbol table covers."""
         return self._text_start, self._text_start + int(self._entry_offsets[-1])
+
+    def link_delta(self, memory_start: int, file_offset: int) -> int:
+        """What to add to a runtime address in a mapping of this file (loaded at memory_start from
+        file_offset) to get the address the binary was linked at: 0 unless it is position-independent."""
+        for vaddr, offset, filesz in self._segments:
+            if offset <= file_offset < offset + max(filesz, 1):
+                return vaddr - offset + file_offset - memory_start
+        return 0
 
     def build_ids(self) -> tuple[str, ...]:
         return tuple(b for b in (self.gnu_build_id, self.go_build_id) if b)

@@ -30,6 +30,7 @@ from mapscope.readers.gobinary import GoBinary
 from mapscope.readers.pprof import Function, Line, Location, Locations, Mapping, Profile, make_samples
 
 _SO_FILE = re.compile(r"([.]so$|[.]so[._][0-9]+)")
+_U64 = 1 << 64
 # How many located addresses are compared with the profile's names when it has no build ID.
 _NAME_CHECKS = 500
 
@@ -81,14 +82,15 @@ def _said(profile: Profile, sentence: str) -> Profile:
 
 
 def _use(profile: Profile, binary: GoBinary, why: str, whose: str) -> Profile:
+    linked = _in_binary(profile, binary)
     if profile.format != "proto":
-        profile = _resymbolize(profile, binary)
+        profile, kept = _resymbolize(profile, binary, linked)
+        linked = [linked[row] for row in kept]
         said = f"symbolized with {binary.path}{whose} ({why}), runtime frames and inlined calls included"
     else:
         said = f"names from the profile; call targets from {binary.path}{whose} ({why})"
-    addresses = profile.locations.address.tolist()
-    rows = [i for i, address in enumerate(addresses) if address]
-    targets = binary.callees([addresses[i] for i in rows])
+    rows = [i for i, address in enumerate(profile.locations.address.tolist()) if address]
+    targets = binary.callees([linked[i] for i in rows])
     callees = {row: name for row, name in zip(rows, targets, strict=True) if name is not None}
     return dataclasses.replace(profile, callees=callees, symbolization=said)
 
@@ -100,6 +102,21 @@ def _named_binary(profile: Profile) -> Mapping | None:
         if file and not file.startswith("[") and not _SO_FILE.search(file):
             return mapping
     return None
+
+
+def _in_binary(profile: Profile, binary: GoBinary) -> list[int]:
+    """Each location's address as the binary's own (virtual) address: a position-independent binary is
+    loaded elsewhere than it was linked, which the main mapping's start and file offset tell."""
+    addresses: list[int] = profile.locations.address.tolist()
+    named = _named_binary(profile)
+    if named is None:
+        return addresses
+    delta = binary.link_delta(named.memory_start, named.file_offset)
+    index = profile.mappings.index(named)
+    if not delta:
+        return addresses
+    mappings = profile.locations.mapping.tolist()
+    return [(a + delta) % _U64 if m == index else a for a, m in zip(addresses, mappings, strict=True)]
 
 
 def _has_names(profile: Profile) -> bool:
@@ -131,7 +148,8 @@ def _check_names(profile: Profile, binary: GoBinary) -> _Check:
     rows = np.flatnonzero((counts > 0) & (locations.address > 0))[:_NAME_CHECKS]
     if not rows.size:
         return _Check(None, "the profile has no build ID or names to check it against")
-    addresses = locations.address[rows].tolist()
+    linked = _in_binary(profile, binary)
+    addresses = [linked[row] for row in rows.tolist()]
     first = locations.line_offsets[rows]
     functions = locations.line_function[first].tolist()
     lines = locations.line_number[first].tolist()
@@ -151,12 +169,13 @@ def _generic_shape(name: str) -> str:
     return name if start < 0 or end <= start else name[:start] + "[...]" + name[end + 1 :]
 
 
-def _resymbolize(profile: Profile, binary: GoBinary) -> Profile:
-    """Legacy text locations named by the binary, with inlined callers' call-site PCs folded in."""
+def _resymbolize(profile: Profile, binary: GoBinary, linked: list[int]) -> tuple[Profile, list[int]]:
+    """Legacy text locations named by the binary (`linked`: their addresses in it), with inlined
+    callers' call-site PCs folded in; also, for each new location, the row it had."""
     old = profile.locations
     addresses = old.address.tolist()
-    symbols = binary.frames(addresses)
-    row_of = {address: row for row, address in enumerate(addresses)}
+    symbols = binary.frames(linked)
+    row_of = {address: row for row, address in enumerate(linked)}
     parents = [tuple(row_of.get(pc, -1) for pc in found.parents) for found in symbols]
     samples = profile.samples
     offsets = samples.stack_offsets.tolist()
@@ -207,13 +226,14 @@ def _resymbolize(profile: Profile, binary: GoBinary) -> Profile:
                             has_line_numbers=True, has_inline_frames=True) if i == 0 else m
         for i, m in enumerate(profile.mappings)
     )  # fmt: skip
-    return dataclasses.replace(
+    symbolized = dataclasses.replace(
         profile,
         locations=Locations.of(records),
         functions=tuple(functions),
         samples=new_samples,
         mappings=mappings,
     )
+    return symbolized, list(used)
 
 
 def _fold(stack: tuple[int, ...], parents: list[tuple[int, ...]]) -> list[int]:
