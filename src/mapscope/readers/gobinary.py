@@ -137,8 +137,10 @@ class GoBinary:
         self._varint_value = np.zeros(0, dtype=np.int64)
         self._zeros = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         # Decoded pc-value tables, concatenated: keys (table number << 32 | end pc offset), values,
-        # and per table number its [start, stop) in those arrays; table_number maps pctab offsets.
-        self._table_number: dict[int, int] = {}
+        # and per table number where its entries stop; table_offsets (sorted pctab offsets) and
+        # table_numbers say which number each decoded table has.
+        self._table_offsets = np.zeros(0, dtype=np.int64)
+        self._table_numbers = np.zeros(0, dtype=np.int64)
         self._table_keys = np.zeros(0, dtype=np.int64)
         self._table_values = np.zeros(0, dtype=np.int64)
         self._table_stop = np.zeros(0, dtype=np.int64)
@@ -346,25 +348,30 @@ class GoBinary:
         value_sum, pc_sum = np.cumsum(change), np.cumsum(step)
         before = np.r_[0, value_sum][bounds[:-1]]
         pc_before = np.r_[0, pc_sum][bounds[:-1]]
-        number = len(self._table_number) + owner
-        keys = number << 32 | (pc_sum - np.repeat(pc_before, pairs))
+        known = self._table_stop.size
+        keys = (known + owner) << 32 | (pc_sum - np.repeat(pc_before, pairs))
         base = self._table_keys.size
-        for offset in offsets.tolist():
-            self._table_number[offset] = len(self._table_number)
+        every = np.r_[self._table_offsets, offsets]
+        numbers = np.r_[self._table_numbers, np.arange(known, known + offsets.size)]
+        order = np.argsort(every, kind="stable")
+        self._table_offsets, self._table_numbers = every[order], numbers[order]
         self._table_keys = np.r_[self._table_keys, keys]
         self._table_values = np.r_[self._table_values, value_sum - np.repeat(before, pairs) - 1]
         self._table_stop = np.r_[self._table_stop, base + bounds[1:]]
 
     def _lookup(self, tables: np.ndarray, pc_offsets: np.ndarray) -> np.ndarray:
         """The value of table `tables[i]` (a pctab offset, 0: none) at `pc_offsets[i]`; -1 if none."""
-        wanted = np.unique(tables[tables > 0])
-        new = np.array([t for t in wanted.tolist() if t not in self._table_number], dtype=np.int64)
+        has = tables > 0
+        slot = np.searchsorted(self._table_offsets, tables)
+        inside = slot < self._table_offsets.size
+        decoded = np.zeros(tables.shape, dtype=bool)
+        decoded[inside] = self._table_offsets[slot[inside]] == tables[inside]
+        new = np.unique(tables[has & ~decoded])
         if new.size:
             self._decode_tables(new)
-        number = np.array([self._table_number.get(t, -1) for t in wanted.tolist()], dtype=np.int64)
+            slot = np.searchsorted(self._table_offsets, tables)
         numbers = np.full(tables.shape, -1, dtype=np.int64)
-        has = tables > 0
-        numbers[has] = number[np.searchsorted(wanted, tables[has])]
+        numbers[has] = self._table_numbers[slot[has]]
         result = np.full(tables.shape, -1, dtype=np.int64)
         ok = (numbers >= 0) & (pc_offsets >= 0) & (pc_offsets < 1 << 32)
         if ok.any():
