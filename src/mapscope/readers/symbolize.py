@@ -4,7 +4,9 @@ build, and what it adds: full frames for legacy text, call targets for every pro
 A profile names its binary in its main mapping (the proto's first mapping, the legacy text's memory
 map) and, from Go 1.24 on, the binary's GNU build ID. A binary is trusted when that build ID (GNU or Go)
 matches, or, when the profile carries none (Go 1.22 writes an empty one), when the binary's innermost
-frame for every located address agrees with the profile's own names (`#` lines or proto functions).
+frame (function and line) agrees with the profile's own names (`#` lines or proto functions) at every
+one of its first 500 named addresses. A position-independent binary is looked up at the addresses it
+was linked at, which the main mapping's start and file offset give.
 
 An explicit --binary that is not a Go ELF binary, or is another build, is an error: google/pprof
 only warns and goes on without it, but a report whose frames silently lack what --binary was given
