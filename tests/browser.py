@@ -46,7 +46,7 @@ def watched_page(page_file: Path, viewport: dict[str, int] | None = None) -> Ite
             "Debian chromium is not installed at /usr/bin/chromium (make test installs it with apt-get)"
         )
     api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
     )
     with api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
