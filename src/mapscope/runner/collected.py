@@ -25,12 +25,22 @@ from mapscope.readers.gctrace import GctraceLog, GctraceReader
 from mapscope.readers.go_source import SourceTree
 from mapscope.readers.gobench import BenchFile, SourceKind, read_bench
 from mapscope.readers.pprof import sample_index
-from mapscope.runner.manifest import Manifest, Role, file_path
+from mapscope.runner.manifest import MANIFEST, Manifest, Role, file_path, read_manifest
 
 
 def _paths(run_dir: Path, manifest: Manifest, role: Role) -> Iterator[Path]:
     for entry in manifest.files_with(role):
         yield file_path(run_dir, entry)
+
+
+def read_run_bench(run_dir: Path) -> BenchFile:
+    """The benchmark results a run directory captured (its stdout.txt), for `mapscope bench compare`."""
+    if not (run_dir / MANIFEST).is_file():
+        raise MapscopeError(str(run_dir), f"has no {MANIFEST}: not a directory written by `mapscope run`")
+    entries = read_manifest(run_dir).files_with(Role.STDOUT)
+    if not entries:
+        raise MapscopeError(str(run_dir), "the run captured no stdout, so it has no benchmark results")
+    return read_bench(file_path(run_dir, entries[0]), str(run_dir / entries[0].path))
 
 
 def analyze_gc(path: Path, name: str) -> GcReport | None:
