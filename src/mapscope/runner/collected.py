@@ -23,7 +23,7 @@ from mapscope.readers import profile_source
 from mapscope.readers.arrivals import read_arrivals
 from mapscope.readers.gctrace import GctraceLog, GctraceReader
 from mapscope.readers.go_source import SourceTree
-from mapscope.readers.gobench import BenchFile, SourceKind, read_bench
+from mapscope.readers.gobench import BenchFile, SourceKind, parse_bench, read_bench
 from mapscope.readers.pprof import sample_index
 from mapscope.runner.manifest import MANIFEST, Manifest, Role, file_path, read_manifest
 
@@ -40,7 +40,33 @@ def read_run_bench(run_dir: Path) -> BenchFile:
     entries = read_manifest(run_dir).files_with(Role.STDOUT)
     if not entries:
         raise MapscopeError(str(run_dir), "the run captured no stdout, so it has no benchmark results")
-    return read_bench(file_path(run_dir, entries[0]), str(run_dir / entries[0].path))
+    return _captured_bench(file_path(run_dir, entries[0]), str(run_dir / entries[0].path), [])
+
+
+# A capture larger than this is not read a second time to leave out a cut-off last line.
+_REREAD_BYTES = 256 << 20
+
+
+def _captured_bench(path: Path, name: str, notes: list[str]) -> BenchFile:
+    """A run's captured stdout as benchmark results. A run stopped during a benchmark leaves that
+    benchmark's line cut off after its name (the testing package prints the name first); such a last line,
+    with no newline, is left out, with a note, rather than refusing the whole file."""
+    try:
+        return read_bench(path, name)
+    except MapscopeError:
+        try:
+            if path.stat().st_size > _REREAD_BYTES:
+                raise
+            data = path.read_bytes()
+        except OSError:
+            raise MapscopeError(name, "cannot read it again") from None
+        if data.endswith(b"\n") or b"\n" not in data:
+            raise
+    bench = parse_bench(data[: data.rindex(b"\n") + 1], name)
+    notes.append(
+        f"benchmarks: the last line of {name} was cut off (the run stopped during it) and is left out"
+    )
+    return bench
 
 
 def analyze_gc(path: Path, name: str) -> GcReport | None:
@@ -80,7 +106,7 @@ def analyze_run(run_dir: Path, manifest: Manifest) -> RunAnalysis:
     models: tuple[ModelComparison, ...] = ()
     for path in _paths(run_dir, manifest, Role.STDOUT):
         try:
-            bench_file = read_bench(path, f"{run_dir.name}/{path.name}")
+            bench_file = _captured_bench(path, f"{run_dir.name}/{path.name}", notes)
         except MapscopeError as error:
             notes.append(f"benchmarks: {error}")
             continue
