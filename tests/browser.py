@@ -52,7 +52,7 @@ def watched_page(page_file: Path, viewport: dict[str, int] | None = None) -> Ite
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
         try:
             page = browser.new_page(viewport=viewport) if viewport else browser.new_page()
-            page.set_default_timeout(10_000)
+            page.set_default_timeout(120_000)  # a hang guard, far beyond a busy machine
             watched = Watched(page)
 
             def on_dialog(dialog: Dialog) -> None:

@@ -179,7 +179,8 @@ def build_sleeper(tmp_path: Path, toolchain: Toolchain) -> Path:
 
 
 def start_and_interrupt(folder: Path, run_dir: Path, *program_args: str) -> tuple[int, float]:
-    """Run the sleeper under mapscope, send SIGINT once it is ready; (exit status, seconds to exit)."""
+    """Run the sleeper under mapscope, send SIGINT once it is ready; (exit status, seconds to exit). The
+    seconds are only ever checked from below: a slow machine makes them longer, never shorter."""
     process = subprocess.Popen(
         [sys.executable, "-m", "mapscope", "run", "--grace", "1", "--out", str(run_dir), "--", "./sleeper",
          *program_args],
@@ -211,8 +212,8 @@ def start_and_interrupt(folder: Path, run_dir: Path, *program_args: str) -> tupl
 def test_ctrl_c_stops_the_program_and_keeps_what_was_collected(tmp_path: Path, toolchain: Toolchain) -> None:
     folder = build_sleeper(tmp_path, toolchain)
     run_dir = tmp_path / "run"
-    code, seconds = start_and_interrupt(folder, run_dir)
-    assert code == 130 and seconds < 30
+    code, _ = start_and_interrupt(folder, run_dir)
+    assert code == 130
     manifest = read_manifest(run_dir)
     assert (manifest.status, manifest.exit_code, manifest.kind) == (Status.INTERRUPTED, 130, "program")
     assert manifest.go_release == RELEASE  # from the binary's build information
@@ -230,7 +231,7 @@ def test_a_program_that_ignores_ctrl_c_is_killed_after_the_grace_period(
     folder = build_sleeper(tmp_path, toolchain)
     run_dir = tmp_path / "run"
     code, seconds = start_and_interrupt(folder, run_dir, "-ignore-interrupt")
-    assert code == 130 and 1 <= seconds < 30
+    assert code == 130 and seconds >= 1  # the grace period was given
     manifest = read_manifest(run_dir)
     assert manifest.status is Status.INTERRUPTED
     assert manifest.steps[0].signal == "SIGKILL"
