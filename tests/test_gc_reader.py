@@ -252,8 +252,8 @@ def test_gc_forced_and_lookalikes() -> None:
     assert reader.foreign_lines == 2
 
 
-def test_interleaved_program_output(shared_samples: Path) -> None:
-    lines = (shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.25.5.log").read_text().splitlines()
+def test_interleaved_program_output() -> None:
+    lines = (FIXTURES / "leakcheck_go1.27.3.log").read_text().splitlines()
     noise = ["2024/05/01 10:00:00 serving on :8080", "", "\t at main.go:12", "ERROR gc: nope ms clock, x"]
     mixed = [part for i, line in enumerate(lines) for part in (noise[i % len(noise)], line)]
     clean, _ = read(("\n".join(lines) + "\n").encode())
@@ -265,22 +265,22 @@ def test_interleaved_program_output(shared_samples: Path) -> None:
         assert after.line == 2 * before.line
 
 
-def test_crlf_matches_lf(shared_samples: Path) -> None:
-    data = (shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.26.6.log").read_bytes()
+def test_crlf_matches_lf() -> None:
+    data = (FIXTURES / "leakcheck_go1.26.6.log").read_bytes()
     lf, _ = read(data)
     crlf, reader = read(data.replace(b"\n", b"\r\n"), chunk_bytes=64)
     assert crlf == lf
     assert reader.foreign_lines == 0
 
 
-def test_truncated_last_line(shared_samples: Path) -> None:
-    data = (shared_samples / "gctrace" / "gctrace_go1.27.3.log").read_bytes()
+def test_truncated_last_line() -> None:
+    data = (FIXTURES / "leakcheck_go1.27.3.log").read_bytes()
     whole, _ = read(data)
     no_newline, reader = read(data[:-1])
     assert no_newline == whole and reader.unterminated_last_line
     cut, reader = read(data[: len(data) - 40])
     assert cut[:-1] == whole[:-1]
-    assert isinstance(cut[-1], UnrecognizedLine) and cut[-1].text.startswith("gc 10 @")
+    assert isinstance(cut[-1], UnrecognizedLine) and cut[-1].text.startswith("gc 8 @")
     assert reader.unterminated_last_line
 
 
