@@ -58,6 +58,11 @@ class FileSink:
         self._file.write(data)
 
     def close(self) -> None:
+        """Synced before closing, so the sizes and hashes the manifest then records are what is on disk."""
+        if self._file.closed:
+            return
+        with contextlib.suppress(OSError):
+            os.fsync(self._file.fileno())
         self._file.close()
 
 
