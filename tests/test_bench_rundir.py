@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mapscope.runner.manifest import FORMAT, FileEntry, Manifest, Role, Status, write_manifest
+from mapscope.runner.collected import analyze_run
+from mapscope.runner.manifest import FORMAT, FileEntry, Manifest, Role, Status, read_manifest, write_manifest
 
 # Two runs of one benchmark as a test binary prints them (figures made up: only the reading is tested).
 RESULTS = (
@@ -16,11 +17,11 @@ RESULTS = (
 )
 
 
-def run_dir(root: Path, name: str, ns_per_op: int, status: Status = Status.OK) -> Path:
+def run_dir(root: Path, name: str, ns_per_op: int, status: Status = Status.OK, tail: str = "PASS\n") -> Path:
     folder = root / name
     folder.mkdir()
     stdout = folder / "stdout.txt"
-    stdout.write_text(RESULTS.format(ns=ns_per_op) + "PASS\n")
+    stdout.write_text(RESULTS.format(ns=ns_per_op) + tail)
     digest = hashlib.sha256(stdout.read_bytes()).hexdigest()
     entry = FileEntry("stdout.txt", Role.STDOUT, None, stdout.stat().st_size, digest)
     write_manifest(
@@ -60,11 +61,19 @@ def bench_compare(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_two_run_directories_compare_like_their_outputs(tmp_path: Path) -> None:
-    old, new = run_dir(tmp_path, "old", 1000), run_dir(tmp_path, "new", 2000, Status.INTERRUPTED)
+    old = run_dir(tmp_path, "old", 1000)
+    # Stopped while the next benchmark ran: its line has the name only (the testing package prints it first).
+    new = run_dir(tmp_path, "new", 2000, Status.INTERRUPTED, tail="BenchmarkFill/n=64-2 \t")
     from_dirs = bench_compare(str(old), str(new))
     assert from_dirs.returncode == 0, from_dirs.stderr
-    from_files = bench_compare(f"{old}={old / 'stdout.txt'}", f"{new}={new / 'stdout.txt'}")
+    cut = new / "stdout.txt"
+    (tmp_path / "whole.txt").write_text(cut.read_text().rpartition("\n")[0] + "\n")
+    from_files = bench_compare(f"{old}={old / 'stdout.txt'}", f"{new}={tmp_path / 'whole.txt'}")
     assert from_dirs.stdout == from_files.stdout
+    assert bench_compare(str(old), str(cut)).returncode == 2  # as a plain file, the cut line is an error
+    analysis = analyze_run(new, read_manifest(new))
+    assert analysis.bench_file is not None and len(analysis.bench_file.results) == 6
+    assert any("new/stdout.txt was cut off" in note for note in analysis.notes)
     assert "+100.00%" in from_dirs.stdout and "Fill/n=8-2" in from_dirs.stdout
 
 

@@ -54,19 +54,28 @@ def _captured_bench(path: Path, name: str, notes: list[str]) -> BenchFile:
     try:
         return read_bench(path, name)
     except MapscopeError:
-        try:
-            if path.stat().st_size > _REREAD_BYTES:
-                raise
-            data = path.read_bytes()
-        except OSError:
-            raise MapscopeError(name, "cannot read it again") from None
-        if data.endswith(b"\n") or b"\n" not in data:
+        whole_lines = _up_to_last_newline(path)
+        if whole_lines is None:
             raise
-    bench = parse_bench(data[: data.rindex(b"\n") + 1], name)
+    bench = parse_bench(whole_lines, name)
     notes.append(
         f"benchmarks: the last line of {name} was cut off (the run stopped during it) and is left out"
     )
     return bench
+
+
+def _up_to_last_newline(path: Path) -> bytes | None:
+    """The file up to its last newline when it ends in an unfinished line; None when it does not, or when
+    it cannot (or is too large to) be read again."""
+    try:
+        if path.stat().st_size > _REREAD_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if data.endswith(b"\n") or b"\n" not in data:
+        return None
+    return data[: data.rindex(b"\n") + 1]
 
 
 def analyze_gc(path: Path, name: str) -> GcReport | None:
