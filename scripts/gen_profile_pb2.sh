@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate src/mapscope/readers/profile_pb2.py and .pyi from profile.proto with grpcio-tools' protoc
-# (pip install -e '.[dev]'). The output is formatted with ruff and marked so ruff does not lint it.
+# (pip install -e '.[test]'). The output is formatted with ruff and marked so ruff does not lint it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 python="${PYTHON:-$here/.venv/bin/python}"

@@ -46,13 +46,13 @@ def watched_page(page_file: Path, viewport: dict[str, int] | None = None) -> Ite
             "Debian chromium is not installed at /usr/bin/chromium (make test installs it with apt-get)"
         )
     api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
     )
     with api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
         try:
             page = browser.new_page(viewport=viewport) if viewport else browser.new_page()
-            page.set_default_timeout(10_000)
+            page.set_default_timeout(120_000)  # a hang guard, far beyond a busy machine
             watched = Watched(page)
 
             def on_dialog(dialog: Dialog) -> None:

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from mapscope.errors import MapscopeError
-from mapscope.readers.gobench import SourceKind, parse_bench, read_bench, split_name
+from mapscope.readers.gobench import BenchResult, SourceKind, parse_bench, read_bench, split_name
+
+# Real output of tests/fixtures/bench/tinybench (scripts/gen_bench_fixtures.py): -benchtime 100x -count 3
+# -benchmem, as text and as `go test -json`.
+FIXTURES = Path(__file__).parent / "fixtures" / "bench"
 
 
 def parse(text: str) -> list[tuple[str, int, tuple[tuple[float, str], ...]]]:
@@ -50,12 +54,21 @@ def test_real_text_output_with_custom_metrics(shared_samples: Path) -> None:
 
 
 @pytest.mark.parametrize("release", ["1.22.10", "1.27.3"])
-def test_real_test2json_output(shared_samples: Path, release: str) -> None:
-    path = shared_samples / "bench" / f"bench_go{release}.json"
+def test_real_test2json_output(release: str) -> None:
+    path = FIXTURES / f"tinybench_go{release}.json"
     bench = read_bench(path)
     assert bench.kind is SourceKind.TEST2JSON
-    assert [r.full_name for r in bench.results] == ["IfaceMapRange-2"] * 2 + ["CacheChurn-2"] * 2
-    assert all(r.config_value("pkg") == "mapbench" for r in bench.results)
+    assert [r.full_name for r in bench.results] == ["Fill/n=8-2"] * 3 + ["Fill/n=64-2"] * 3 + ["Lookup-2"] * 3
+    assert all(r.config_value("pkg") == "tinybench" for r in bench.results)
+    # The text form of another run of the same benchmarks: the same results, timings aside.
+    as_text = read_bench(FIXTURES / f"tinybench_go{release}.txt")
+
+    def shape(results: tuple[BenchResult, ...]) -> list[object]:
+        return [
+            (r.full_name, r.iterations, [m.unit for m in r.metrics], r.metrics[1], r.config) for r in results
+        ]
+
+    assert as_text.kind is SourceKind.TEXT and shape(as_text.results) == shape(bench.results)
     # Every result line of the stream, whether it came in one output event or two, is read whole.
     events = [json.loads(line) for line in path.read_text().splitlines()]
     text = "".join(e.get("Output", "") for e in events if e["Action"] == "output")
@@ -72,14 +85,17 @@ def test_real_test2json_output(shared_samples: Path, release: str) -> None:
     ]
 
 
-def test_split_result_line_counts_from_its_first_event(shared_samples: Path) -> None:
-    path = shared_samples / "bench" / "bench_go1.27.3.json"
+def test_split_result_line_counts_from_its_first_event() -> None:
+    path = FIXTURES / "tinybench_go1.27.3.json"
     lines = path.read_text().splitlines()
     bench = read_bench(path)
-    split = bench.results[2]
-    assert json.loads(lines[split.line - 1])["Output"] == "BenchmarkCacheChurn-2      \t"
-    assert split.iterations == 809757
-    assert [m.unit for m in split.metrics] == ["ns/op", "gcs/op", "live-entries", "B/op", "allocs/op"]
+    # The testing package prints a result's name, then runs it and prints the figures: two events.
+    named_first = [r for r in bench.results if json.loads(lines[r.line - 1])["Output"].endswith("\t")]
+    assert named_first  # the first sample of each benchmark, at least
+    for split in named_first:
+        assert json.loads(lines[split.line - 1])["Output"].rstrip() == f"Benchmark{split.full_name}"
+        assert split.iterations == 100
+        assert [m.unit for m in split.metrics] == ["ns/op", split.metrics[1].unit, "B/op", "allocs/op"]
 
 
 def test_golang_perf_suffixarray_sample(shared_samples: Path) -> None:

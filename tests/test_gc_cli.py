@@ -13,6 +13,11 @@ from pathlib import Path
 from browser import watched_page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gc"
+# Real Go 1.27.3 gctrace, gcpacertrace and scavtrace lines with program output between and glued before
+# them (scripts/gen_gc_fixtures.py); the Go 1.22.10 one has gctrace lines only.
+WITH_PACER = FIXTURES / "chatter_all_go1.27.3.log"
+GC_ONLY = FIXTURES / "chatter_go1.22.10.log"
+GC_LINE = re.compile(rb"gc \d+ @[^\n]*")
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -28,44 +33,43 @@ def assert_one_line_error(done: subprocess.CompletedProcess[bytes], needle: str)
     assert needle in stderr and "Traceback" not in stderr
 
 
-def test_json_shape(shared_samples: Path) -> None:
-    path = shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.25.5.log"
-    done = run(str(path), "--json")
+def test_json_shape() -> None:
+    done = run(str(WITH_PACER), "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert set(report) == {"source", "input", "summary", "mmu", "cycles"}
-    lines = path.read_text().splitlines()
-    assert len(report["cycles"]) == sum(line.startswith("gc ") for line in lines) == 10
-    assert report["input"]["lines"] == len(lines) and report["input"]["unrecognized_lines"] == 0
+    data = WITH_PACER.read_bytes()
+    assert len(report["cycles"]) == len(GC_LINE.findall(data)) == 10
+    assert report["input"]["lines"] == data.count(b"\n") and report["input"]["unrecognized_lines"] == 0
     first = report["cycles"][0]
-    # gc 1 @0.003s 6%: 0.12+0.65+0.098 ms clock, 0.25+0.10/0.10/0.24+0.19 ms cpu, 3->3->3 MB, 4 MB goal, ...
-    assert first["cycle"]["start_s"] == 0.003 and first["cycle"]["mark_term_ms"] == 0.098
-    assert first["cycle"]["assist_cpu_ms"] == 0.1 and first["cycle"]["heap_goal_mb"] == 4
-    assert first["stw_ms"] == 0.218
-    assert first["assist"]["assist_ratio"] == 0.8739491 and first["end"]["goal_delta_b"] == -81920
-    assert first["sweep"]["pages_swept"] == 502
+    # gc 1 @0.005s 4%: 0.082+1.2+0.17 ms clock, 0.16+0.13/0.053/0.87+0.34 ms cpu, 3->4->2 MB, 4 MB goal, ...
+    assert first["cycle"]["start_s"] == 0.005 and first["cycle"]["mark_term_ms"] == 0.17
+    assert first["cycle"]["assist_cpu_ms"] == 0.13 and first["cycle"]["heap_goal_mb"] == 4
+    assert first["stw_ms"] == 0.252
+    # pacer: assist ratio=0.8159498131793478 ... (∆goal 131072, ...); sweep done ... swept 528 pages
+    assert first["assist"]["assist_ratio"] == 0.8159498131793478 and first["end"]["goal_delta_b"] == 131072
+    assert first["sweep"]["pages_swept"] == 528
     assert set(report["summary"]["stw_ms"]) == {"p50", "p90", "p99", "max"}
     assert {p["window_ms"] for p in report["mmu"]["points"]} >= {1.0, 10.0, 100.0, 1000.0}
     assert all(set(flag) == {"code", "message", "cycles"} for flag in report["summary"]["flags"])
 
 
-def test_csv_shape(shared_samples: Path) -> None:
-    path = shared_samples / "gctrace" / "gctrace_go1.21.13.log"
-    done = run(str(path), "--csv")
+def test_csv_shape() -> None:
+    done = run(str(GC_ONLY), "--csv")
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout.decode())))
-    gc_lines = [line for line in path.read_text().splitlines() if line.startswith("gc ")]
-    assert len(rows) == len(gc_lines)
+    gc_lines = [line.decode() for line in GC_LINE.findall(GC_ONLY.read_bytes())]
+    assert len(rows) == len(gc_lines) == 9
     for row, line in zip(rows, gc_lines, strict=True):
         clock = line.split(": ", 1)[1].split(" ms clock")[0]
         assert f"{row['sweep_term_ms']}+{row['mark_ms']}+{row['mark_term_ms']}" == clock
         assert line.startswith(f"gc {row['number']} @{row['start_s']}s {row['cpu_percent']}%")
-    assert rows[6]["forced"] == "true" and rows[0]["forced"] == "false"
+    assert rows[7]["forced"] == "true" and rows[0]["forced"] == "false"
     assert rows[0]["pacer_assist_assist_ratio"] == ""
 
 
-def test_terminal_output_and_stdin(shared_samples: Path) -> None:
-    data = (shared_samples / "gctrace" / "gctrace_go1.27.3.log").read_bytes()
+def test_terminal_output_and_stdin() -> None:
+    data = WITH_PACER.read_bytes()
     done = run("-", stdin=data)
     assert done.returncode == 0, done.stderr
     text = done.stdout.decode()
@@ -79,10 +83,10 @@ def test_terminal_output_and_stdin(shared_samples: Path) -> None:
         assert needle in text
 
 
-def test_html_is_self_contained_and_escaped(tmp_path: Path, shared_samples: Path) -> None:
+def test_html_is_self_contained_and_escaped(tmp_path: Path) -> None:
     hostile = b'gc <script>alert("x")</script> &amp;\n'
     log = tmp_path / 'run<b>&"1.log'
-    log.write_bytes(hostile + (shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.27.3.log").read_bytes())
+    log.write_bytes(hostile + WITH_PACER.read_bytes())
     out = tmp_path / "report.html"
     done = run(str(log), "--html", str(out), "--json")
     assert done.returncode == 0, done.stderr
@@ -96,12 +100,15 @@ def test_html_is_self_contained_and_escaped(tmp_path: Path, shared_samples: Path
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_no_gc_lines_is_an_error(tmp_path: Path, shared_samples: Path) -> None:
+def test_no_gc_lines_is_an_error(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.bin"
     garbage.write_bytes(bytes(range(256)) * 4000)
     assert_one_line_error(run(str(garbage)), "no `gc N @")
     assert_one_line_error(run("-", stdin=b""), "stdin")
-    scav_only = shared_samples / "gctrace" / "scavtrace_go1.27.3.log"
+    scav_only = tmp_path / "scavtrace.log"
+    scav_only.write_bytes(
+        b"".join(line for line in WITH_PACER.read_bytes().splitlines(True) if line[:5] == b"scav ")
+    )
     assert_one_line_error(run(str(scav_only), "--json"), "GODEBUG=gctrace=1")
 
 
@@ -114,10 +121,10 @@ def test_bad_paths_and_options(tmp_path: Path) -> None:
     assert both.returncode == 2 and b"pick one" in both.stderr
 
 
-def test_html_renders_in_headless_chromium(tmp_path: Path, shared_samples: Path) -> None:
+def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
     """The page in a real browser: three charts with their marks inside the plot, every cycle in the table,
     the hostile line shown as text, no script, no console errors, nothing fetched."""
-    sample = (shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.27.3.log").read_bytes()
+    sample = WITH_PACER.read_bytes()
     hostile = b'gc <script>alert("x")</script><b>bold</b>\n'
     log = tmp_path / "run.log"
     log.write_bytes(hostile + sample)

@@ -115,30 +115,30 @@ def test_glued_lines_behind_program_output_are_rescued() -> None:
     assert [c.number for c in cycles if isinstance(c, GcCycle)] == list(range(1, len(cycles) + 1))
 
 
-def test_gc_line_fields_exactly_as_printed(shared_samples: Path) -> None:
+def test_gc_line_fields_exactly_as_printed() -> None:
     line = (
-        "gc 4 @0.022s 4%: 0.014+5.5+0.006 ms clock, 0.028+1.9/0.031/0.020+0.012 ms cpu, "
-        "26->29->28 MB, 27 MB goal, 0 MB stacks, 0 MB globals, 2 P"
+        "gc 3 @0.033s 4%: 0.023+4.9+0.063 ms clock, 0.047+0.098/0.69/3.8+0.12 ms cpu, "
+        "12->14->12 MB, 15 MB goal, 0 MB stacks, 0 MB globals, 2 P"
     )
-    assert line in (shared_samples / "gctrace" / "gctrace_go1.21.13.log").read_text()
+    assert line in (FIXTURES / "chatter_go1.22.10.log").read_text("utf-8", "replace")
     assert parse_line(line, 4) == GcCycle(
         line=4,
-        number=4,
-        start_s=Decimal("0.022"),
+        number=3,
+        start_s=Decimal("0.033"),
         cpu_percent=4,
         leak_check=False,
-        sweep_term_ms=Decimal("0.014"),
-        mark_ms=Decimal("5.5"),
-        mark_term_ms=Decimal("0.006"),
-        sweep_term_cpu_ms=Decimal("0.028"),
-        assist_cpu_ms=Decimal("1.9"),
-        background_cpu_ms=Decimal("0.031"),
-        idle_cpu_ms=Decimal("0.020"),
-        mark_term_cpu_ms=Decimal("0.012"),
-        heap_before_mb=26,
-        heap_after_mb=29,
-        heap_live_mb=28,
-        heap_goal_mb=27,
+        sweep_term_ms=Decimal("0.023"),
+        mark_ms=Decimal("4.9"),
+        mark_term_ms=Decimal("0.063"),
+        sweep_term_cpu_ms=Decimal("0.047"),
+        assist_cpu_ms=Decimal("0.098"),
+        background_cpu_ms=Decimal("0.69"),
+        idle_cpu_ms=Decimal("3.8"),
+        mark_term_cpu_ms=Decimal("0.12"),
+        heap_before_mb=12,
+        heap_after_mb=14,
+        heap_live_mb=12,
+        heap_goal_mb=15,
         stacks_mb=0,
         globals_mb=0,
         procs=2,
@@ -181,29 +181,29 @@ def test_leak_marker_line_fields() -> None:
     assert record.assist_cpu_ms == 0 and record.idle_cpu_ms == Decimal("3.7")
 
 
-def test_pacer_floats_go_1_25_and_older(shared_samples: Path) -> None:
-    text = (shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.22.10.log").read_text()
-    assist = "pacer: assist ratio=+2.230808e+000 (scan 0 MB in 3->4 MB) workers=0++2.500000e-001"
+def test_pacer_floats_go_1_25_and_older() -> None:
+    text = (FIXTURES / "chatter_all_go1.25.5.log").read_text("utf-8", "replace")
+    assist = "pacer: assist ratio=+8.274138e-001 (scan 2 MB in 3->4 MB) workers=0++2.500000e-001"
     end = (
-        "pacer: 45% CPU (25 exp.) for 125200+3952+420320 B work (420320 B exp.) in 4005888 B -> 4276224 B "
-        "(\u2206goal 81920, cons/mark +0.000000e+000)"
+        "pacer: 33% CPU (25 exp.) for 1676192+2096+155898 B work (155898 B exp.) in 4005888 B -> 5570560 B "
+        "(\u2206goal 1376256, cons/mark +0.000000e+000)"
     )
     assert assist in text and end in text
-    assert parse_line(assist, 1) == PacerAssist(1, 2.230808, 0, 3, 4, 0, 0.25)
+    assert parse_line(assist, 1) == PacerAssist(1, 0.8274138, 2, 3, 4, 0, 0.25)
     assert parse_line(end, 2) == PacerCycleEnd(
-        2, 45, 25, 125200, 3952, 420320, 420320, 4005888, 4276224, 81920, 0.0
+        2, 33, 25, 1676192, 2096, 155898, 155898, 4005888, 5570560, 1376256, 0.0
     )
 
 
-def test_pacer_floats_go_1_26_and_newer(shared_samples: Path) -> None:
-    text = (shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.27.3.log").read_text()
-    sweep = "pacer: sweep done at heap size 5MB; allocated 2MB during sweep; swept 527 pages at 0.00022030741035536798 pages/byte"
+def test_pacer_floats_go_1_26_and_newer() -> None:
+    text = (FIXTURES / "chatter_all_go1.27.3.log").read_text("utf-8", "replace")
+    sweep = "pacer: sweep done at heap size 2MB; allocated 0MB during sweep; swept 528 pages at 0.0004144540862582567 pages/byte"
     assert sweep in text
-    assert parse_line(sweep, 3) == PacerSweepDone(3, 5, 2, 527, 0.00022030741035536798)
-    newer = (shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.26.6.log").read_text()
-    assist = "pacer: assist ratio=0.8792989979619565 (scan 0 MB in 3->4 MB) workers=0+0.25"
+    assert parse_line(sweep, 3) == PacerSweepDone(3, 2, 0, 528, 0.0004144540862582567)
+    newer = (FIXTURES / "leakcheck_go1.26.6.log").read_text()
+    assist = "pacer: assist ratio=0.9128185453869048 (scan 2 MB in 3->4 MB) workers=0+0.25"
     assert assist in newer
-    assert parse_line(assist, 1) == PacerAssist(1, 0.8792989979619565, 0, 3, 4, 0, 0.25)
+    assert parse_line(assist, 1) == PacerAssist(1, 0.9128185453869048, 2, 3, 4, 0, 0.25)
 
 
 @pytest.mark.parametrize(
@@ -218,10 +218,10 @@ def test_pacer_float_forms_strconv_can_print(printed: str, value: float) -> None
     assert isinstance(nan, PacerAssist) and math.isnan(nan.assist_ratio)
 
 
-def test_scav_lines(shared_samples: Path) -> None:
-    forced = "scav 0 KiB work (bg), 165808 KiB work (eager), 179504 KiB now, 89% util (forced)"
-    assert forced in (shared_samples / "gctrace" / "scavtrace_go1.24.11.log").read_text()
-    assert parse_line(forced, 9) == ScavLine(9, 0, 165808, 179504, 89, True, False)
+def test_scav_lines() -> None:
+    forced = "scav 0 KiB work (bg), 9432 KiB work (eager), 20984 KiB now, 88% util (forced)"
+    assert forced in (FIXTURES / "chatter_all_go1.27.3.log").read_text("utf-8", "replace")
+    assert parse_line(forced, 9) == ScavLine(9, 0, 9432, 20984, 88, True, False)
     # printScavTrace's other suffix (mgcscavenge.go); the controller reset is hard to provoke on purpose.
     reset = "scav 12 KiB work (bg), 0 KiB work (eager), 300 KiB now, 97% util [controller reset]"
     assert parse_line(reset, 1) == ScavLine(1, 12, 0, 300, 97, False, True)
@@ -252,8 +252,8 @@ def test_gc_forced_and_lookalikes() -> None:
     assert reader.foreign_lines == 2
 
 
-def test_interleaved_program_output(shared_samples: Path) -> None:
-    lines = (shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.25.5.log").read_text().splitlines()
+def test_interleaved_program_output() -> None:
+    lines = (FIXTURES / "leakcheck_go1.27.3.log").read_text().splitlines()
     noise = ["2024/05/01 10:00:00 serving on :8080", "", "\t at main.go:12", "ERROR gc: nope ms clock, x"]
     mixed = [part for i, line in enumerate(lines) for part in (noise[i % len(noise)], line)]
     clean, _ = read(("\n".join(lines) + "\n").encode())
@@ -265,22 +265,22 @@ def test_interleaved_program_output(shared_samples: Path) -> None:
         assert after.line == 2 * before.line
 
 
-def test_crlf_matches_lf(shared_samples: Path) -> None:
-    data = (shared_samples / "gctrace" / "gctrace+gcpacertrace_go1.26.6.log").read_bytes()
+def test_crlf_matches_lf() -> None:
+    data = (FIXTURES / "leakcheck_go1.26.6.log").read_bytes()
     lf, _ = read(data)
     crlf, reader = read(data.replace(b"\n", b"\r\n"), chunk_bytes=64)
     assert crlf == lf
     assert reader.foreign_lines == 0
 
 
-def test_truncated_last_line(shared_samples: Path) -> None:
-    data = (shared_samples / "gctrace" / "gctrace_go1.27.3.log").read_bytes()
+def test_truncated_last_line() -> None:
+    data = (FIXTURES / "leakcheck_go1.27.3.log").read_bytes()
     whole, _ = read(data)
     no_newline, reader = read(data[:-1])
     assert no_newline == whole and reader.unterminated_last_line
     cut, reader = read(data[: len(data) - 40])
     assert cut[:-1] == whole[:-1]
-    assert isinstance(cut[-1], UnrecognizedLine) and cut[-1].text.startswith("gc 10 @")
+    assert isinstance(cut[-1], UnrecognizedLine) and cut[-1].text.startswith("gc 8 @")
     assert reader.unterminated_last_line
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import resource
-import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -41,10 +40,8 @@ def valid() -> profile_pb2.Profile:
 
 
 def problem(data: bytes) -> str:
-    start = time.monotonic()
     with pytest.raises(MapscopeError) as caught:
         profile_source.parse(data, "hostile")
-    assert time.monotonic() - start < 10
     assert "\n" not in str(caught.value)
     return caught.value.problem
 
@@ -97,10 +94,8 @@ def test_gzip_bomb_is_refused_at_the_cap(tmp_path: Path) -> None:
     _zero_bomb(bomb, 10)
     assert bomb.stat().st_size < 16 << 20
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.monotonic()
     with pytest.raises(MapscopeError, match="decompression bomb"):
         profile_source.load(str(bomb))
-    assert time.monotonic() - start < 30
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kib < 3 * (pprof.DEFAULT_MAX_DECOMPRESSED >> 10)
 

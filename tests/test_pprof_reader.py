@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import gzip
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -104,8 +105,8 @@ def test_heap_proto_records(shared_samples: Path) -> None:
     assert not any(name.startswith("internal/runtime/maps.") for name in runtime_leaves)
 
 
-def test_allocs_default_sample_type(shared_samples: Path) -> None:
-    profile = load(shared_samples / "pprof" / "allocs_go1.22.10.pb.gz")
+def test_allocs_default_sample_type() -> None:
+    profile = load(FIXTURES / "default" / "allocs.pb.gz")
     assert profile.default_sample_type == "alloc_space"
     assert pprof.sample_index(profile, None) == 1
     assert pprof.sample_index(profile, "inuse_objects") == 2
@@ -147,11 +148,11 @@ def test_legacy_go_heap_text(shared_samples: Path) -> None:
     assert by_address[0x480F92].lines == ()
 
 
-def test_text_and_proto_of_one_run_agree_on_totals(shared_samples: Path) -> None:
+def test_text_and_proto_of_one_run_agree_on_totals() -> None:
     """Go's runtime unsamples the proto with the same formula pprof applies to the text."""
-    for version in ("1.21.13", "1.24.11", "1.27.3"):
-        text = load(shared_samples / "pprof" / f"heap_debug1_go{version}.txt")
-        proto = load(shared_samples / "pprof" / f"heap_go{version}.pb.gz")
+    for rate in ("default", "rate1"):
+        text = load(FIXTURES / rate / "heap.debug1.txt")
+        proto = load(FIXTURES / rate / "heap.pb.gz")
         assert text.samples.values.sum(axis=0).tolist() == proto.samples.values.sum(axis=0).tolist()
 
 
@@ -239,13 +240,13 @@ def test_go_exp_special_values() -> None:
     assert gomath.go_exp(-1.0) == pytest.approx(0.36787944117144233, rel=1e-15)
 
 
-def test_directory_source_skips_non_profiles(shared_samples: Path) -> None:
-    loaded = profile_source.load(str(shared_samples / "pprof"))
-    assert len(loaded.profiles) == 31
-    assert {Path(name).name for name, _ in loaded.skipped} == {
-        "goroutine_go1.22.10.debug2.txt",
-        "goroutine_go1.27.3.debug2.txt",
-    }
+def test_directory_source_skips_non_profiles(tmp_path: Path) -> None:
+    for path in (FIXTURES / "default").iterdir():
+        shutil.copyfile(path, tmp_path / path.name)
+    (tmp_path / "notes.txt").write_text("goroutine 1 [running]:\nmain.main()\n")
+    loaded = profile_source.load(str(tmp_path))
+    assert len(loaded.profiles) == len(list((FIXTURES / "default").iterdir())) == 5
+    assert {Path(name).name for name, _ in loaded.skipped} == {"notes.txt"}
 
 
 def test_missing_file() -> None:
@@ -319,9 +320,9 @@ def test_vectorized_sample_decoding_agrees_with_upb(bodies: list[bytes]) -> None
         assert _columns_equal(fast, slow)
 
 
-def test_vectorized_decoding_takes_go_profiles(shared_samples: Path) -> None:
-    for name in ("heap_go1.27.3.pb.gz", "cpu_go1.22.10.pb.gz", "goroutine_go1.27.3.pb.gz"):
-        data = gzip.decompress((shared_samples / "pprof" / name).read_bytes())
+def test_vectorized_decoding_takes_go_profiles() -> None:
+    for name in ("heap.pb.gz", "allocs.pb.gz", "goroutine.pb.gz"):
+        data = gzip.decompress((FIXTURES / "default" / name).read_bytes())
         raw = profile_pb2.ProfileRawSamples.FromString(data).sample
         fast = pprof.decode_sample_bodies(raw)
         assert fast is not None
@@ -377,17 +378,17 @@ def test_vectorized_location_decoding_agrees_with_upb(bodies: list[bytes]) -> No
         assert _location_columns_equal(fast, slow)
 
 
-def test_go_profiles_take_the_vectorized_location_path(shared_samples: Path) -> None:
-    for name in ("heap_go1.27.3.pb.gz", "cpu_go1.22.10.pb.gz", "goroutine_go1.27.3.pb.gz"):
-        data = gzip.decompress((shared_samples / "pprof" / name).read_bytes())
+def test_go_profiles_take_the_vectorized_location_path() -> None:
+    for name in ("heap.pb.gz", "allocs.pb.gz", "goroutine.pb.gz"):
+        data = gzip.decompress((FIXTURES / "default" / name).read_bytes())
         raw = profile_pb2.ProfileRawSamples.FromString(data).location
         fast = pprof.decode_location_bodies(raw)
         assert fast is not None and fast.line_counts.sum() > 0
         assert _location_columns_equal(fast, pprof.decode_locations_with_upb(raw, name))
 
 
-def test_locations_read_as_records_and_back(shared_samples: Path) -> None:
-    profile = load(shared_samples / "pprof" / "cpu_go1.27.3.pb.gz")
+def test_locations_read_as_records_and_back() -> None:
+    profile = load(FIXTURES / "default" / "heap.pb.gz")
     records = list(profile.locations)
     assert len(records) == len(profile.locations) and records[-1] == profile.locations[-1]
     again = pprof.Locations.of(records)

@@ -83,9 +83,8 @@ def test_allocs_over_http(server: str) -> None:
 
 
 def test_cpu_window_extends_the_timeout(server: str) -> None:
-    start = time.monotonic()
-    loaded = profile_source.load(f"{server}/debug/pprof/profile?seconds=1", timeout=0.5)
-    assert time.monotonic() - start >= 1
+    # The answer comes after 2 s, later than the 1.9 s timeout alone allows; the window adds 2 s more.
+    loaded = profile_source.load(f"{server}/debug/pprof/profile?seconds=2", timeout=1.9)
     assert loaded.profiles[0].sample_types[0].type == "goroutine"
 
 
@@ -95,10 +94,9 @@ def test_http_error_is_one_line(server: str) -> None:
 
 
 def test_timeout(server: str) -> None:
-    start = time.monotonic()
+    # The server would answer (with nothing) after 3 s: only the timeout gives this error.
     with pytest.raises(MapscopeError, match=r"timed out after 0.5s"):
         profile_source.load(f"{server}/slow", timeout=0.5)
-    assert time.monotonic() - start < 2.5
 
 
 def test_size_cap(server: str) -> None:

@@ -82,12 +82,12 @@ def same_profile(a: Profile, b: Profile) -> None:
     ]
 
 
-def test_encode_round_trips_go_profiles(shared_samples: Path) -> None:
-    names = sorted(path.name for path in (shared_samples / "pprof").glob("*.pb.gz"))
-    assert len(names) >= 10
-    for name in names:
-        profile = profile_source.load(str(shared_samples / "pprof" / name)).profiles[0]
-        same_profile(profile, profile_source.parse(profile_proto.encode(profile), name))
+def test_encode_round_trips_go_profiles() -> None:
+    paths = sorted([*FIXTURES.glob("go*/*/*.pb.gz"), *FIXTURES.parent.glob("pprof/*/*.pb.gz")])
+    assert len(paths) >= 10
+    for path in paths:
+        profile = profile_source.load(str(path)).profiles[0]
+        same_profile(profile, profile_source.parse(profile_proto.encode(profile), str(path)))
 
 
 def test_encode_round_trips_unusual_values() -> None:

@@ -14,6 +14,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from browser import HOSTILE, watched_page
@@ -183,6 +184,27 @@ def test_report_text_and_json(tmp_path: Path) -> None:
     assert document["models"][0]["measured_b_per_entry"] == 36.94
     assert {row["benchmark"] for row in document["gc_per_op"]} >= {"Fill/map=map[int]int/n=1000-2"}
     assert document["map_sites"][0]["package"] == "sitesprog" and document["map_sites"][0]["sites"]
+
+
+def test_a_run_that_recorded_no_end_says_so(tmp_path: Path) -> None:
+    """A manifest still `running` (mapscope was killed with SIGKILL, or is still at it) has no exit code."""
+    run_dir = make_run_dir(tmp_path)
+    write_manifest(
+        run_dir,
+        replace(
+            read_manifest(run_dir), status=Status.RUNNING, exit_code=None, finished_utc=None, seconds=None
+        ),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mapscope", "report", str(run_dir)],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "running (no exit status: mapscope is still running it, or was killed" in done.stdout
+    assert "None" not in done.stdout
 
 
 def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:

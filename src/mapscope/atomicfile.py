@@ -1,4 +1,6 @@
-"""Output files that readers never see half-written: a sibling temporary file renamed over the target."""
+"""Output files that readers never see half-written: a sibling temporary file, synced to disk, renamed
+over the target, and the rename itself synced (the folder), so that after a crash or power loss the file
+is either the old one or the whole new one. The one way mapscope writes a file it produces whole."""
 
 from __future__ import annotations
 
@@ -26,6 +28,15 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
+        _sync_folder(path.parent)
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise MapscopeError(str(path), f"cannot write: {error.strerror or error}") from None
+
+
+def _sync_folder(folder: Path) -> None:
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)

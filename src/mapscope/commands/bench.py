@@ -10,8 +10,9 @@ import click
 from rich.console import Console
 
 from mapscope.analyses.benchstat import DEFAULT_ALPHA, DEFAULT_CONFIDENCE, LabeledFile, compare, parse_key
-from mapscope.readers.gobench import read_bench
+from mapscope.readers.gobench import BenchFile, read_bench
 from mapscope.renderers.bench_terminal import render_json, render_plain, render_rich
+from mapscope.runner.collected import read_run_bench
 
 
 def _labeled(arguments: tuple[str, ...]) -> list[tuple[str, Path]]:
@@ -34,6 +35,13 @@ def _labeled(arguments: tuple[str, ...]) -> list[tuple[str, Path]]:
             labeled.append((f"{label}#{seen[label]}", Path(path)))
             seen[label] += 1
     return labeled
+
+
+def _read(path: Path) -> BenchFile:
+    """A benchmark output file, or the benchmark output a `mapscope run` directory captured."""
+    if path.is_dir():
+        return read_run_bench(path)
+    return read_bench(path, str(path))
 
 
 def register(cli: click.Group) -> None:
@@ -82,13 +90,14 @@ def register(cli: click.Group) -> None:
         """Median with confidence interval, Mann-Whitney p-value and change per benchmark and unit, as
         benchstat prints them.
 
-        Each input is `go test -bench` output or `go test -json` output; `label=PATH` names its column.
+        Each input is `go test -bench` output, `go test -json` output or a `mapscope run` directory (its
+        captured benchmark output); `label=PATH` names its column.
         The first column is the baseline; `~` marks changes that are not significant (p > alpha).
         """
         parse_key(column_key, "col")
         for key in ignore:
             parse_key(key, "ignore")
-        inputs = [LabeledFile(label, read_bench(path, str(path))) for label, path in _labeled(files)]
+        inputs = [LabeledFile(label, _read(path)) for label, path in _labeled(files)]
         report = compare(inputs, column_key, ignore, alpha, confidence)
         if json_output:
             click.echo(render_json(report))

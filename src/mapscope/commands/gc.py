@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from rich.progress import wrap_file
 
 from mapscope.analyses import gc_summary, mmu
 from mapscope.analyses.gc_summary import GcReport, InputStats
+from mapscope.atomicfile import write_atomic
 from mapscope.errors import MapscopeError
 from mapscope.readers.gctrace import GctraceReader
 from mapscope.renderers import gc_csv, gc_html, gc_json, gc_terminal
@@ -70,21 +70,6 @@ def _analyze(source: str) -> GcReport:
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Writes a sibling temporary file and renames it over `path`: readers never see half a report.
-
-    The temporary file is created like any other file (the umask applies), unlike mkstemp's 0600.
-    """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise MapscopeError(str(path), f"cannot write: {error.strerror or error}") from None
-
-
 def register(cli: click.Group) -> None:
     @cli.command("gc")
     @click.argument("source", metavar="FILE|-")
@@ -108,7 +93,7 @@ def register(cli: click.Group) -> None:
             raise click.UsageError("--json and --csv both print to stdout; pick one")
         report = _analyze(source)
         if html_path is not None:
-            _write_atomic(html_path, gc_html.render(report))
+            write_atomic(html_path, gc_html.render(report))
             click.echo(f"mapscope: wrote {html_path}", err=True)
         try:
             _print(report, json_output, csv_output)

@@ -101,6 +101,7 @@ def register(cli: click.Group) -> None:
             show_trace=show_trace,
             grace_seconds=grace,
             echo_stdout_to_stderr=json_output,
+            progress=sys.stderr.isatty(),
         )
         run_dir, manifest = execute(options)
         analysis = analyze_run(run_dir, manifest)

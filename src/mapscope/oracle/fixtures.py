@@ -9,13 +9,12 @@ readable diff.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mapscope.atomicfile import write_atomic
 from mapscope.errors import MapscopeError
 from mapscope.model.ops import parse_ops
 from mapscope.oracle.cases import Case, Target
@@ -91,17 +90,9 @@ def dumps(target: Target, measurements: Sequence[Measurement]) -> str:
 
 
 def write(path: Path, target: Target, measurements: Sequence[Measurement]) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
+    """Write atomically (atomicfile): a reader never sees half a fixture."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(dumps(target, measurements))
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, dumps(target, measurements))
 
 
 def _load_stats(item: dict[str, Any], source: str) -> Stats:

@@ -34,8 +34,12 @@ def _headline(run_dir: Path, manifest: Manifest, console: Console) -> None:
     go = f"Go {manifest.go_release}" if manifest.go_release else "Go release unknown"
     took = f" in {manifest.seconds:.1f} s" if manifest.seconds is not None else ""
     console.print(f"Run {run_dir}", style="bold", markup=False, highlight=False)
+    if manifest.exit_code is not None:
+        ended = f"exit {manifest.exit_code}"
+    else:
+        ended = "no exit status: mapscope is still running it, or was killed before it could record one"
     console.print(
-        f"{manifest.status.value} (exit {manifest.exit_code}){took}, {go}: {' '.join(manifest.command)}",
+        f"{manifest.status.value} ({ended}){took}, {go}: {' '.join(manifest.command)}",
         style=_STATUS_STYLE[manifest.status],
         markup=False,
         highlight=False,

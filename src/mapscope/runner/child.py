@@ -58,6 +58,11 @@ class FileSink:
         self._file.write(data)
 
     def close(self) -> None:
+        """Synced before closing, so the sizes and hashes the manifest then records are what is on disk."""
+        if self._file.closed:
+            return
+        with contextlib.suppress(OSError):
+            os.fsync(self._file.fileno())
         self._file.close()
 
 
@@ -152,9 +157,14 @@ def _is_trace_line(line: bytes) -> bool:
     return record is not None and not isinstance(record, gctrace.UnrecognizedLine)
 
 
+# The signals that stop a run: Ctrl-C, kill, and the terminal closing (which reaches only the foreground
+# group, mapscope's, so without a handler the child's group would go on running).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 class StopRequest:
-    """Records a SIGINT/SIGTERM sent to mapscope and passes it on to the running child's process group;
-    a second signal kills the group at once."""
+    """Records a SIGINT/SIGTERM/SIGHUP sent to mapscope and passes it on to the running child's process
+    group; a second signal kills the group at once."""
 
     def __init__(self) -> None:
         self.signal: int | None = None
@@ -176,8 +186,8 @@ class StopRequest:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[StopRequest]:
-        """Catch SIGINT and SIGTERM for the duration, then restore the previous handlers."""
-        previous = {signum: signal.signal(signum, self._handle) for signum in (signal.SIGINT, signal.SIGTERM)}
+        """Catch the stop signals for the duration, then restore the previous handlers."""
+        previous = {signum: signal.signal(signum, self._handle) for signum in STOP_SIGNALS}
         try:
             yield self
         finally:
@@ -266,6 +276,10 @@ def run(
         for handle in (process.stdout, process.stderr):
             if handle is not None:
                 handle.close()
+    if stop.requested:
+        # The child is gone, but what it started in its group (a compiler under `go test -c`) may not be.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
     process.returncode = os.waitstatus_to_exitcode(status)
     code = process.returncode
     return Outcome(

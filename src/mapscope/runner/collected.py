@@ -23,14 +23,59 @@ from mapscope.readers import profile_source
 from mapscope.readers.arrivals import read_arrivals
 from mapscope.readers.gctrace import GctraceLog, GctraceReader
 from mapscope.readers.go_source import SourceTree
-from mapscope.readers.gobench import BenchFile, SourceKind, read_bench
+from mapscope.readers.gobench import BenchFile, SourceKind, parse_bench, read_bench
 from mapscope.readers.pprof import sample_index
-from mapscope.runner.manifest import Manifest, Role, file_path
+from mapscope.runner.manifest import MANIFEST, Manifest, Role, file_path, read_manifest
 
 
 def _paths(run_dir: Path, manifest: Manifest, role: Role) -> Iterator[Path]:
     for entry in manifest.files_with(role):
         yield file_path(run_dir, entry)
+
+
+def read_run_bench(run_dir: Path) -> BenchFile:
+    """The benchmark results a run directory captured (its stdout.txt), for `mapscope bench compare`."""
+    if not (run_dir / MANIFEST).is_file():
+        raise MapscopeError(str(run_dir), f"has no {MANIFEST}: not a directory written by `mapscope run`")
+    entries = read_manifest(run_dir).files_with(Role.STDOUT)
+    if not entries:
+        raise MapscopeError(str(run_dir), "the run captured no stdout, so it has no benchmark results")
+    return _captured_bench(file_path(run_dir, entries[0]), str(run_dir / entries[0].path), [])
+
+
+# A capture larger than this is not read a second time to leave out a cut-off last line.
+_REREAD_BYTES = 256 << 20
+
+
+def _captured_bench(path: Path, name: str, notes: list[str]) -> BenchFile:
+    """A run's captured stdout as benchmark results. A run stopped during a benchmark leaves that
+    benchmark's line cut off after its name (the testing package prints the name first); such a last line,
+    with no newline, is left out, with a note, rather than refusing the whole file."""
+    try:
+        return read_bench(path, name)
+    except MapscopeError:
+        whole_lines = _up_to_last_newline(path)
+        if whole_lines is None:
+            raise
+    bench = parse_bench(whole_lines, name)
+    notes.append(
+        f"benchmarks: the last line of {name} was cut off (the run stopped during it) and is left out"
+    )
+    return bench
+
+
+def _up_to_last_newline(path: Path) -> bytes | None:
+    """The file up to its last newline when it ends in an unfinished line; None when it does not, or when
+    it cannot (or is too large to) be read again."""
+    try:
+        if path.stat().st_size > _REREAD_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if data.endswith(b"\n") or b"\n" not in data:
+        return None
+    return data[: data.rindex(b"\n") + 1]
 
 
 def analyze_gc(path: Path, name: str) -> GcReport | None:
@@ -70,7 +115,7 @@ def analyze_run(run_dir: Path, manifest: Manifest) -> RunAnalysis:
     models: tuple[ModelComparison, ...] = ()
     for path in _paths(run_dir, manifest, Role.STDOUT):
         try:
-            bench_file = read_bench(path, f"{run_dir.name}/{path.name}")
+            bench_file = _captured_bench(path, f"{run_dir.name}/{path.name}", notes)
         except MapscopeError as error:
             notes.append(f"benchmarks: {error}")
             continue

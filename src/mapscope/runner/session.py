@@ -30,6 +30,7 @@ from pathlib import Path
 
 from mapscope import __version__, gotoolchain
 from mapscope.errors import MapscopeError
+from mapscope.progress import Spinner
 from mapscope.readers.go_buildinfo import go_version
 from mapscope.runner import child
 from mapscope.runner.child import ArrivalSink, BufferSink, EchoSink, FileSink, Outcome, Sink, StopRequest
@@ -51,7 +52,8 @@ TRACE_SETTINGS = (("gctrace", "1"), ("gcpacertrace", "1"))
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What `mapscope run` was asked: `echo_stdout_to_stderr` keeps stdout free for --json."""
+    """What `mapscope run` was asked: `echo_stdout_to_stderr` keeps stdout free for --json; `progress`
+    shows a status line while go list and builds run (a terminal's stderr only)."""
 
     command: tuple[str, ...]
     out: Path | None
@@ -62,6 +64,7 @@ class RunOptions:
     show_trace: bool
     grace_seconds: float
     echo_stdout_to_stderr: bool
+    progress: bool
 
 
 def merge_godebug(user: str) -> str:
@@ -172,8 +175,10 @@ class _Session:
         stdout: list[Sink] | None = None,
     ) -> Outcome:
         """Run one process and record it. A program's output goes to stdout.txt and stderr.txt; `go list`
-        and builds write build.log (a list's stdout goes to `stdout` when given)."""
+        and builds write build.log (a list's stdout goes to `stdout` when given). While a list or a build
+        runs, a status line says so; the first output it echoes clears it."""
         err: list[Sink] | None
+        spinner = None
         if phase == "run":
             arrivals = FileSink(self.expect("arrivals.txt", Role.ARRIVALS, None))
             out: list[Sink] = [
@@ -186,16 +191,20 @@ class _Session:
                 self.terminal("stderr"),
                 ArrivalSink(arrivals, self.line_counts, "e"),
             ]
-        elif stdout is not None:
-            out = stdout
-            err = [FileSink(self.expect("build.log", Role.BUILD_LOG, None)), self.terminal("build")]
         else:
-            out, err = (
-                [FileSink(self.expect("build.log", Role.BUILD_LOG, None)), self.terminal("build")],
-                None,
-            )
+            spinner = Spinner(_status_text(phase, package, argv), enabled=self.options.progress)
+            echoed: list[Sink] = [
+                spinner,
+                FileSink(self.expect("build.log", Role.BUILD_LOG, None)),
+                self.terminal("build"),
+            ]
+            out, err = (stdout, echoed) if stdout is not None else (echoed, None)
         started = time.monotonic()
-        outcome = child.run(argv, cwd, env, out, err, self.stop, self.options.grace_seconds)
+        try:
+            outcome = child.run(argv, cwd, env, out, err, self.stop, self.options.grace_seconds)
+        finally:
+            if spinner is not None:
+                spinner.stop()
         record = Step(
             phase=phase,
             package=package,
@@ -214,6 +223,14 @@ class _Session:
         if outcome.failed and not outcome.interrupted:
             self.failures.append((phase, outcome.shell_code))
         return outcome
+
+
+def _status_text(phase: str, package: str | None, argv: list[str]) -> str:
+    if phase == "list":
+        return "go list: finding the packages"
+    if package is not None:
+        return f"go test -c: building the test binary of {package}"
+    return f"go build: building {Path(argv[argv.index('-o') + 1]).name}"
 
 
 def _build_env() -> dict[str, str]:
