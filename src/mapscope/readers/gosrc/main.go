@@ -137,7 +137,15 @@ func main() {
 	for _, f := range files {
 		w := &walker{fset: fset, info: info, pkg: checked, layouts: l, made: map[types.Object]int{}, ops: []op{}, allocs: []alloc{}}
 		w.src, _ = os.ReadFile(fset.File(f.Pos()).Name())
-		w.file(f)
+		func() {
+			defer func() {
+				if r := recover(); r != nil { // a bug here must not lose the other files
+					out.ErrorCount++
+					out.Errors = append(out.Errors, fmt.Sprintf("%s: internal error: %v", fset.File(f.Pos()).Name(), r))
+				}
+			}()
+			w.file(f)
+		}()
 		out.Files = append(out.Files, fileOut{Path: fset.File(f.Pos()).Name(), Ops: w.ops, Allocs: w.allocs})
 	}
 	out.Declarations = l.declarations()
@@ -351,7 +359,7 @@ type walker struct {
 	src     []byte
 	ops     []op
 	allocs  []alloc
-	made    map[types.Object]int // local map variables -> line of the make or literal that created them
+	made    map[types.Object]int // local map variables -> line of the make or literal declaring them
 	results []*types.Tuple       // result types of the enclosing functions, innermost last
 	generic []genericScope       // type parameters of the enclosing declaration, when generic
 }
@@ -387,10 +395,7 @@ func (w *walker) remember(lhs, rhs ast.Expr) {
 	if !ok || !w.createsMap(rhs) {
 		return
 	}
-	obj := w.info.Defs[id]
-	if obj == nil {
-		obj = w.info.Uses[id]
-	}
+	obj := w.info.Defs[id] // where the variable is declared: later assignments may not run
 	if obj != nil && obj.Parent() != nil && obj.Parent() != w.pkg.Scope() {
 		if _, seen := w.made[obj]; !seen {
 			w.made[obj] = w.line(rhs.Pos())
@@ -436,6 +441,9 @@ func (w *walker) isMap(t types.Type) bool {
 // coreType is the underlying type, or for a type parameter the single underlying type of its
 // constraint's terms (so `m[k]` on an `M ~map[K]V` is a map operation).
 func coreType(t types.Type) types.Type {
+	if t == nil {
+		return nil
+	}
 	if tp, ok := types.Unalias(t).(*types.TypeParam); ok {
 		iface, _ := tp.Constraint().Underlying().(*types.Interface)
 		if iface == nil {
@@ -481,7 +489,12 @@ func (w *walker) qualified(t types.Type) string {
 	if t == nil {
 		return ""
 	}
-	return types.TypeString(t, types.RelativeTo(w.pkg))
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == w.pkg {
+			return ""
+		}
+		return p.Name()
+	})
 }
 
 func (w *walker) addOp(kind string, n ast.Node, mapType types.Type) *op {
@@ -774,8 +787,8 @@ func (w *walker) call(n *ast.CallExpr) {
 		if len(n.Args) == 1 {
 			w.boxed(n.Args[0], tv.Type)
 			if w.isString(n) != w.isString(n.Args[0]) && (w.isString(n) || w.isString(n.Args[0])) {
-				if _, isSlice := t.Underlying().(*types.Slice); isSlice || w.isString(n) {
-					if _, fromInt := w.typeOf(n.Args[0]).Underlying().(*types.Basic); !fromInt || w.isString(n.Args[0]) {
+				if _, isSlice := coreType(t).(*types.Slice); isSlice || w.isString(n) {
+					if _, fromInt := coreType(w.typeOf(n.Args[0])).(*types.Basic); !fromInt || w.isString(n.Args[0]) {
 						w.addAlloc("convert", n, t)
 					}
 				}
