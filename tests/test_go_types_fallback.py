@@ -1,0 +1,88 @@
+"""When go/types cannot answer, the source reader falls back to tree-sitter and says why, without raising."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mapscope.gotoolchain import Toolchain
+from mapscope.readers.go_source import ExprKind, GoFile, Resolver, SourceTree
+
+MAIN = """package main
+
+var m = make(map[string]int)
+
+func main() {
+\tm["a"] = 1
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def go_bin(go_release: Callable[[str], Toolchain]) -> str:
+    return str(go_release("1.27.3").go)
+
+
+def _read(
+    root: Path, files: dict[str, str], go_bin: str | None = None, typecheck: bool = True, timeout: float = 300
+) -> GoFile:
+    for name, text in files.items():
+        (root / name).write_text(text)
+    (root / "go.mod").write_text("module fallback\n\ngo 1.22\n")
+    found = SourceTree(root, typecheck=typecheck, go_bin=go_bin, timeout=timeout).file("fallback/main.go")
+    assert found is not None
+    return found
+
+
+def _store_type(found: GoFile) -> str | None:
+    (store,) = [e for e in found.expressions if e.kind is ExprKind.ASSIGN]
+    return store.map_type
+
+
+def test_go_types_by_default(tmp_path: Path, go_bin: str) -> None:
+    found = _read(tmp_path, {"main.go": MAIN}, go_bin=go_bin)
+    assert (found.resolver, found.note, _store_type(found)) == (Resolver.GO_TYPES, "", "map[string]int")
+
+
+def test_tree_sitter_when_asked(tmp_path: Path) -> None:
+    found = _read(tmp_path, {"main.go": MAIN}, typecheck=False)
+    assert (found.resolver, found.note, _store_type(found)) == (Resolver.TREE_SITTER, "", "map[string]int")
+
+
+def test_tree_sitter_without_a_toolchain(tmp_path: Path) -> None:
+    found = _read(tmp_path, {"main.go": MAIN}, go_bin=str(tmp_path / "no-go"))
+    assert found.resolver is Resolver.TREE_SITTER
+    assert found.note.startswith("go/types unavailable: ") and "no-go" in found.note
+    assert _store_type(found) == "map[string]int"
+
+
+def test_tree_sitter_when_the_package_does_not_parse(tmp_path: Path, go_bin: str) -> None:
+    found = _read(tmp_path, {"main.go": MAIN, "broken.go": "package main\n\nfunc {\n"}, go_bin=go_bin)
+    assert found.resolver is Resolver.TREE_SITTER
+    assert found.note.startswith("go/types failed: ") and "broken.go" in found.note
+    assert _store_type(found) == "map[string]int"
+
+
+def test_tree_sitter_when_checking_takes_too_long(tmp_path: Path, go_bin: str) -> None:
+    found = _read(tmp_path, {"main.go": MAIN}, go_bin=go_bin, timeout=0.001)
+    assert found.resolver is Resolver.TREE_SITTER
+    assert "type checking took more than 0.001s" in found.note
+
+
+def test_type_errors_keep_go_types_and_are_noted(tmp_path: Path, go_bin: str) -> None:
+    broken = MAIN.replace('m["a"] = 1', 'm["a"] = 1\n\tundefinedName()')
+    found = _read(tmp_path, {"main.go": broken}, go_bin=go_bin)
+    assert found.resolver is Resolver.GO_TYPES
+    assert "1 type error(s)" in found.note and "undefinedName" in found.note
+    assert _store_type(found) == "map[string]int"
+
+
+def test_files_left_out_by_build_constraints_use_tree_sitter(tmp_path: Path, go_bin: str) -> None:
+    other = '//go:build ignore\n\npackage main\n\nfunc other() {\n\tm["b"] = 2\n}\n'
+    _read(tmp_path, {"main.go": MAIN, "other.go": other}, go_bin=go_bin)
+    found = SourceTree(tmp_path, go_bin=go_bin).file("fallback/other.go")
+    assert found is not None and found.resolver is Resolver.TREE_SITTER
+    assert found.note == "not built for this machine; read with tree-sitter"
+    assert _store_type(found) == "map[string]int"
