@@ -45,9 +45,15 @@ def toolchain(go_release: Callable[[str], Toolchain]) -> Toolchain:
     return go_release(RELEASE)
 
 
+NAMES = ("main.go", "types.go", "store/store.go")
+
+
 @pytest.fixture(scope="module")
 def tree(toolchain: Toolchain) -> SourceTree:
-    return SourceTree(FIXTURE, go_bin=str(toolchain.go))
+    """Both packages of the module, read in one type-checking run."""
+    found = SourceTree(FIXTURE, go_bin=str(toolchain.go))
+    found.prepare(f"example.com/typed/{name}" for name in NAMES)
+    return found
 
 
 Observed = tuple[str, int, int, int, int]  # %T, key size and align, elem size and align
@@ -109,7 +115,7 @@ def observed(
 
 def _files(tree: SourceTree) -> dict[str, GoFile]:
     files = {}
-    for name in ("main.go", "types.go", "store/store.go"):
+    for name in NAMES:
         parsed = tree.file(f"example.com/typed/{name}")
         assert parsed is not None, name
         files[name] = parsed

@@ -24,6 +24,7 @@ Profiles name files by the path the compiler saw (absolute, or module-relative w
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
@@ -862,16 +863,26 @@ class SourceTree:
         path = self.match(profile_path)
         if path is None:
             return None
-        directory = path.parent
-        if directory not in self._packages:
-            self._packages[directory] = self._read(directory)
-        return self._packages[directory].get(path)
+        if path.parent not in self._packages:
+            self.prepare([profile_path])
+        return self._packages[path.parent].get(path)
 
-    def _read(self, directory: Path) -> dict[Path, GoFile]:
+    def prepare(self, profile_paths: Iterable[str]) -> None:
+        """Read the packages of all these files at once: one type-checking run, in which the packages
+        they import are read once rather than once per package. `file` then answers from memory."""
+        matched = (self.match(name) for name in profile_paths)
+        todo = sorted({path.parent for path in matched if path is not None} - set(self._packages))
+        if not todo:
+            return
+        checked = self._check(todo)
+        for directory in todo:
+            typed, note = checked.get(directory, (None, ""))
+            self._packages[directory] = self._read(directory, typed, note)
+
+    def _read(self, directory: Path, typed: go_types.TypedPackage | None, note: str) -> dict[Path, GoFile]:
         siblings = sorted(
             p for p in directory.glob("*.go") if not p.name.endswith("_test.go") and p.is_file()
         )
-        typed, note = self._check(directory)
         if typed is None:
             return read_package(siblings, note)
         checked = {path.resolve(): found for path, found in typed.files.items()}
@@ -900,21 +911,25 @@ class SourceTree:
                 parsed[path] = _typed_file(path, found, typed.declarations, note)
         return parsed
 
-    def _check(self, directory: Path) -> tuple[go_types.TypedPackage | None, str]:
-        """go/types' answer for a package, or None and why not (nothing when go/types was not asked for)."""
+    def _check(self, directories: list[Path]) -> dict[Path, tuple[go_types.TypedPackage | None, str]]:
+        """go/types' answer for each package, or None and why not (nothing when go/types is not used)."""
         if not self._use_go_types:
-            return None, ""
+            return {}
         if self._toolchain is None:
-            if self._unavailable:
-                return None, self._unavailable
-            try:
-                toolchain = gotoolchain.find(go_bin=self._go_bin)
-                go_types.helper(toolchain)
-            except MapscopeError as error:
-                self._unavailable = f"go/types unavailable: {error}"
-                return None, self._unavailable
-            self._toolchain = toolchain
-        try:
-            return go_types.check_package(directory, self._toolchain, self._timeout), ""
-        except MapscopeError as error:
-            return None, f"go/types failed: {error}"
+            if not self._unavailable:
+                try:
+                    toolchain = gotoolchain.find(go_bin=self._go_bin)
+                    go_types.helper(toolchain)
+                    self._toolchain = toolchain
+                except MapscopeError as error:
+                    self._unavailable = f"go/types unavailable: {error}"
+            if self._toolchain is None:
+                return {directory: (None, self._unavailable) for directory in directories}
+        answers = go_types.check_packages(directories, self._toolchain, self._timeout)
+        by_directory = {directory.resolve(): directory for directory in directories}
+        return {
+            by_directory[resolved]: (None, f"go/types failed: {answer}")
+            if isinstance(answer, MapscopeError)
+            else (answer, "")
+            for resolved, answer in answers.items()
+        }

@@ -130,34 +130,64 @@ def check_package(
     directory: Path, toolchain: gotoolchain.Toolchain, timeout: float = CHECK_TIMEOUT_SECONDS
 ) -> TypedPackage:
     """Type-check the package in `directory` (its non-test files for this machine's GOOS/GOARCH)."""
+    (answer,) = check_packages([directory], toolchain, timeout).values()
+    if isinstance(answer, MapscopeError):
+        raise answer
+    return answer
+
+
+def check_packages(
+    directories: list[Path], toolchain: gotoolchain.Toolchain, timeout: float = CHECK_TIMEOUT_SECONDS
+) -> dict[Path, TypedPackage | MapscopeError]:
+    """Type-check several package directories in one run, so the packages they import are read once.
+
+    Each directory gets its answer or the error that stopped it; those finished when `timeout` runs out
+    keep their answers."""
     binary = helper(toolchain)
-    directory = directory.resolve()
-    goroot = toolchain.go.parent.parent
+    wanted = list(dict.fromkeys(d.resolve() for d in directories))
+    if not wanted:
+        return {}
     env = toolchain.env(
-        GOROOT=str(goroot), PATH=f"{toolchain.go.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        GOROOT=str(toolchain.go.parent.parent),
+        PATH=f"{toolchain.go.parent}{os.pathsep}{os.environ.get('PATH', '')}",
     )
+    problem = ""
     try:
         done = subprocess.run(
-            [str(binary), str(directory)],
-            cwd=directory,
+            [str(binary), *(str(d) for d in wanted)],
+            cwd=wanted[0] if wanted[0].is_dir() else None,
             capture_output=True,
             check=False,
             timeout=timeout,
             env=env,
         )
-    except subprocess.TimeoutExpired:
-        raise MapscopeError(str(directory), f"type checking took more than {timeout:g}s") from None
+        stdout = done.stdout
+        if done.returncode != 0:
+            last = (done.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[-1]
+            problem = f"type checking failed: {last}"
+    except subprocess.TimeoutExpired as expired:
+        stdout = expired.stdout or b""
+        problem = f"type checking took more than {timeout:g}s"
     except OSError as error:
         raise MapscopeError(str(binary), f"cannot run: {error.strerror}") from None
-    if done.returncode != 0:
-        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[-1]
-        raise MapscopeError(str(directory), f"type checking failed: {last}")
-    if len(done.stdout) > _MAX_OUTPUT_BYTES:
-        raise MapscopeError(str(directory), "type checker answer too large")
-    try:
-        return _package(directory, json.loads(done.stdout))
-    except (ValueError, KeyError, TypeError) as error:
-        raise MapscopeError(str(directory), f"unexpected type checker answer ({error})") from None
+    if len(stdout) > _MAX_OUTPUT_BYTES:
+        raise MapscopeError(str(wanted[0]), "type checker answer too large")
+    found: dict[Path, TypedPackage | MapscopeError] = {}
+    for directory, row in zip(wanted, stdout.splitlines(keepends=True), strict=False):
+        if not row.endswith(b"\n"):
+            break  # cut short by the timeout
+        try:
+            answer = json.loads(row)
+            stopped = answer.get("error")
+            found[directory] = (
+                MapscopeError(str(directory), stopped) if stopped else _package(directory, answer)
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as bad:
+            found[directory] = MapscopeError(str(directory), f"unexpected type checker answer ({bad})")
+    for directory in wanted:
+        if directory not in found:
+            found[directory] = MapscopeError(str(directory), problem or "no answer from the type checker")
+    return found
 
 
 def _optional(value: Any) -> Any:

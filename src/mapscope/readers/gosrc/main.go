@@ -1,5 +1,6 @@
-// Command gosrc type-checks one Go package directory with go/types and prints, as JSON, the map
-// operations and the other allocating expressions of every line, with the maps' types resolved.
+// Command gosrc type-checks Go package directories with go/types and prints, as one JSON line per
+// directory, the map operations and the other allocating expressions of every line, with the maps'
+// types resolved.
 //
 // mapscope builds it once per toolchain and runs it with that toolchain's GOROOT; imports are read
 // from source (GOROOT packages, the "cmd" module, and the packages of the directory's own module).
@@ -68,6 +69,8 @@ type fileOut struct {
 }
 
 type output struct {
+	Directory    string    `json:"directory"`
+	Error        string    `json:"error,omitempty"`
 	Package      string    `json:"package"`
 	Go           string    `json:"go"`
 	Errors       []string  `json:"errors"`
@@ -83,29 +86,45 @@ func fail(format string, args ...any) {
 
 func main() {
 	flag.Parse()
-	if flag.NArg() != 1 {
-		fail("usage: gosrc DIR")
+	if flag.NArg() == 0 {
+		fail("usage: gosrc DIR...")
 	}
-	dir, err := filepath.Abs(flag.Arg(0))
+	fset := token.NewFileSet()
+	// One importer for every directory: packages they share are read and checked once.
+	imp := importer.ForCompiler(fset, "source", nil)
+	enc := json.NewEncoder(os.Stdout)
+	for _, arg := range flag.Args() {
+		if err := enc.Encode(check(arg, fset, imp)); err != nil {
+			fail("%v", err)
+		}
+	}
+}
+
+// check type-checks the package in one directory; a problem that stops it is the output's Error.
+func check(arg string, fset *token.FileSet, imp types.Importer) (out output) {
+	out = output{Directory: arg, Go: runtime.Version(), Errors: []string{}, Files: []fileOut{}}
+	dir, err := filepath.Abs(arg)
 	if err != nil {
-		fail("%v", err)
+		out.Error = err.Error()
+		return out
 	}
 	pkg, err := build.ImportDir(dir, 0)
 	if err != nil {
-		fail("%s: %v", dir, firstLine(err.Error()))
+		out.Error = strings.Join(strings.Fields(err.Error()), " ")
+		return out
 	}
-	fset := token.NewFileSet()
 	var files []*ast.File
 	for _, name := range append(append([]string{}, pkg.GoFiles...), pkg.CgoFiles...) {
 		f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
-			fail("%s: %v", filepath.Join(dir, name), firstLine(err.Error()))
+			out.Error = firstLine(err.Error())
+			return out
 		}
 		files = append(files, f)
 	}
-	out := output{Package: pkg.ImportPath, Go: runtime.Version(), Errors: []string{}}
+	out.Package = pkg.ImportPath
 	conf := types.Config{
-		Importer:                 importer.ForCompiler(fset, "source", nil).(types.ImporterFrom),
+		Importer:                 imp,
 		FakeImportC:              true,
 		DisableUnusedImportCheck: true,
 		Error: func(err error) {
@@ -136,23 +155,21 @@ func main() {
 	}
 	for _, f := range files {
 		w := &walker{fset: fset, info: info, pkg: checked, layouts: l, made: map[types.Object]int{}, ops: []op{}, allocs: []alloc{}}
-		w.src, _ = os.ReadFile(fset.File(f.Pos()).Name())
+		name := fset.File(f.Pos()).Name()
+		w.src, _ = os.ReadFile(name)
 		func() {
 			defer func() {
 				if r := recover(); r != nil { // a bug here must not lose the other files
 					out.ErrorCount++
-					out.Errors = append(out.Errors, fmt.Sprintf("%s: internal error: %v", fset.File(f.Pos()).Name(), r))
+					out.Errors = append(out.Errors, fmt.Sprintf("%s: internal error: %v", name, r))
 				}
 			}()
 			w.file(f)
 		}()
-		out.Files = append(out.Files, fileOut{Path: fset.File(f.Pos()).Name(), Ops: w.ops, Allocs: w.allocs})
+		out.Files = append(out.Files, fileOut{Path: name, Ops: w.ops, Allocs: w.allocs})
 	}
 	out.Declarations = l.declarations()
-	enc := json.NewEncoder(os.Stdout)
-	if err := enc.Encode(out); err != nil {
-		fail("%v", err)
-	}
+	return out
 }
 
 func firstLine(s string) string {
