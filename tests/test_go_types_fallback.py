@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mapscope.gotoolchain import Toolchain
+from mapscope.readers import go_types
 from mapscope.readers.go_source import ExprKind, GoFile, Resolver, SourceTree
 
 MAIN = """package main
@@ -89,3 +90,30 @@ def test_files_left_out_by_build_constraints_use_tree_sitter(tmp_path: Path, go_
     assert found is not None and found.resolver is Resolver.TREE_SITTER
     assert found.note == "not built for this machine; read with tree-sitter"
     assert _store_type(found) == "map[string]int"
+
+
+def test_one_helper_per_toolchain_and_several_modules_per_run(
+    tmp_path: Path, go_release: Callable[[str], Toolchain]
+) -> None:
+    """Each toolchain gets its own build of the checker (in the cache, named by release), which checks
+    packages of different modules in one run."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, module in ((first, "first"), (second, "second")):
+        folder.mkdir()
+        (folder / "go.mod").write_text(f"module {module}\n\ngo 1.22\n")
+        (folder / "sub").mkdir()
+        (folder / "sub" / "sub.go").write_text("package sub\n\ntype T struct{ A, B int64 }\n")
+        (folder / "main.go").write_text(
+            f'package main\n\nimport "{module}/sub"\n\nvar m = map[sub.T]bool{{}}\n\nfunc main() {{}}\n'
+        )
+    old, new = go_release("1.22.10"), go_release("1.27.3")
+    assert go_types.helper(old) != go_types.helper(new)
+    for toolchain in (old, new):
+        answers = go_types.check_packages([first, second], toolchain)
+        for folder in (first, second):
+            answer = answers[folder.resolve()]
+            assert isinstance(answer, go_types.TypedPackage), answer
+            assert answer.go_version == f"go{toolchain.release}" and answer.error_count == 0
+            ((literal,),) = [f.ops for f in answer.files.values()]
+            assert (literal.go_type, literal.map_type) == ("map[sub.T]bool", "map[sub_T]bool")
+            assert answer.declarations == "type sub_T struct { A int64; B int64 }"

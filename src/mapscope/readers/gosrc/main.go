@@ -108,6 +108,11 @@ func check(arg string, fset *token.FileSet, imp types.Importer) (out output) {
 		out.Error = err.Error()
 		return out
 	}
+	// go/build finds the module of an import from the working directory, not the importing one.
+	if err := os.Chdir(dir); err != nil {
+		out.Error = err.Error()
+		return out
+	}
 	pkg, err := build.ImportDir(dir, 0)
 	if err != nil {
 		out.Error = strings.Join(strings.Fields(err.Error()), " ")
