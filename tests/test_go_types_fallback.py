@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mapscope.gotoolchain import Toolchain
-from mapscope.readers import go_types
+from mapscope.readers import go_types, gotype_source
 from mapscope.readers.go_source import ExprKind, GoFile, Resolver, SourceTree
 
 MAIN = """package main
@@ -117,3 +117,12 @@ def test_one_helper_per_toolchain_and_several_modules_per_run(
             ((literal,),) = [f.ops for f in answer.files.values()]
             assert (literal.go_type, literal.map_type) == ("map[sub.T]bool", "map[sub_T]bool")
             assert answer.declarations == "type sub_T struct { A int64; B int64 }"
+
+
+def test_package_types_named_like_predeclared_ones_keep_their_layout(tmp_path: Path, go_bin: str) -> None:
+    shadow = MAIN.replace("map[string]int", "map[string]error") + "\ntype error struct{ code, line int32 }\n"
+    found = _read(tmp_path, {"main.go": shadow.replace('m["a"] = 1', 'm["a"] = error{}')}, go_bin=go_bin)
+    (store,) = [e for e in found.expressions if e.kind is ExprKind.ASSIGN]
+    assert store.map_type is not None and store.elem_size == 8  # go/types, with the gc compiler's sizes
+    layout = gotype_source.parse_map_type(store.map_type, found.declarations)
+    assert (layout.elem.size, layout.elem.name) == (8, "main_error")

@@ -272,9 +272,9 @@ func (l *layouts) named(t *types.Named) (string, bool) {
 	}
 	local := obj.Parent() != obj.Pkg().Scope()
 	name := obj.Name()
-	if obj.Pkg() != l.pkg || local || t.TypeArgs().Len() > 0 {
+	if obj.Pkg() != l.pkg || local || t.TypeArgs().Len() > 0 || types.Universe.Lookup(name) != nil {
 		base := obj.Name()
-		if obj.Pkg() != l.pkg {
+		if obj.Pkg() != l.pkg || types.Universe.Lookup(name) != nil { // never shadow int, error, ...
 			base = obj.Pkg().Name() + "_" + base
 		}
 		if t.TypeArgs().Len() > 0 {
