@@ -520,7 +520,7 @@ func (w *walker) qualified(t types.Type) string {
 }
 
 func (w *walker) addOp(kind string, n ast.Node, mapType types.Type) *op {
-	pos := w.fset.Position(n.Pos())
+	pos := w.position(n)
 	o := op{Kind: kind, Line: pos.Line, End: w.line(n.End()), Column: pos.Column, Text: w.text(n), HintKnown: true}
 	if mapType != nil {
 		o.Type = w.qualified(mapType)
@@ -540,8 +540,24 @@ func (w *walker) addOp(kind string, n ast.Node, mapType types.Type) *op {
 	return &w.ops[len(w.ops)-1]
 }
 
+// position is where the compiler places an expression in its diagnostics (and escape analysis
+// reports): a call at its parenthesis, a composite literal at its brace, an operation at its operator.
+func (w *walker) position(n ast.Node) token.Position {
+	switch n := n.(type) {
+	case *ast.CallExpr:
+		return w.fset.Position(n.Lparen)
+	case *ast.CompositeLit:
+		return w.fset.Position(n.Lbrace)
+	case *ast.BinaryExpr:
+		return w.fset.Position(n.OpPos)
+	case *ast.AssignStmt:
+		return w.fset.Position(n.TokPos)
+	}
+	return w.fset.Position(n.Pos())
+}
+
 func (w *walker) addAlloc(kind string, n ast.Node, t types.Type) {
-	pos := w.fset.Position(n.Pos())
+	pos := w.position(n)
 	w.allocs = append(w.allocs, alloc{Kind: kind, Line: pos.Line, End: w.line(n.End()), Column: pos.Column, Text: w.text(n), Type: w.qualified(t)})
 }
 
@@ -681,7 +697,8 @@ func (w *walker) isInterface(t types.Type) bool {
 	return t != nil && types.IsInterface(t)
 }
 
-// boxed notes a non-interface value converted implicitly to an interface type.
+// boxed notes a non-interface value converted implicitly to an interface type, where that may
+// allocate (escape analysis decides whether it does).
 func (w *walker) boxed(e ast.Expr, target types.Type) {
 	if !w.isInterface(target) {
 		return
@@ -690,10 +707,46 @@ func (w *walker) boxed(e ast.Expr, target types.Type) {
 		return
 	}
 	tv, ok := w.info.Types[e]
-	if !ok || tv.Type == nil || tv.IsNil() || w.isInterface(tv.Type) {
-		return
+	if !ok || tv.Type == nil || tv.IsNil() || w.isInterface(tv.Type) || tv.Value != nil {
+		return // constants are boxed into static data
+	}
+	if _, isParam := types.Unalias(tv.Type).(*types.TypeParam); isParam || direct(tv.Type) || sizes.Sizeof(tv.Type) == 0 {
+		return // the interface holds the pointer itself, or points at the zero-size base
+	}
+	if b, ok := soleComponent(tv.Type).Underlying().(*types.Basic); ok && (b.Info()&types.IsBoolean != 0 || b.Info()&types.IsInteger != 0 && sizes.Sizeof(b) == 1) {
+		return // bools and bytes point into the runtime's staticuint64s
 	}
 	w.addAlloc("box", e, tv.Type)
+}
+
+// soleComponent is the one non-struct, non-array value inside t (or t itself), as the compiler sees it.
+func soleComponent(t types.Type) types.Type {
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		if u.NumFields() == 1 {
+			return soleComponent(u.Field(0).Type())
+		}
+	case *types.Array:
+		if u.Len() == 1 {
+			return soleComponent(u.Elem())
+		}
+	}
+	return t
+}
+
+// direct reports whether values of t are stored in an interface as they are (pointer-shaped types).
+func direct(t types.Type) bool {
+	switch u := t.Underlying().(type) {
+	case *types.Pointer, *types.Chan, *types.Map, *types.Signature:
+		return true
+	case *types.Basic:
+		return u.Kind() == types.UnsafePointer
+	case *types.Struct:
+		return u.NumFields() == 1 && direct(u.Field(0).Type())
+	case *types.Array:
+		return u.Len() == 1 && direct(u.Elem())
+	}
+	return false
 }
 
 func (w *walker) intoMap(e ast.Expr, target types.Type) {
