@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mapscope.gotoolchain import Toolchain
+from mapscope.model.gotypes import Kind
 from mapscope.readers import go_types, gotype_source
 from mapscope.readers.go_source import ExprKind, GoFile, Resolver, SourceTree
 
@@ -123,6 +124,30 @@ def test_package_types_named_like_predeclared_ones_keep_their_layout(tmp_path: P
     shadow = MAIN.replace("map[string]int", "map[string]error") + "\ntype error struct{ code, line int32 }\n"
     found = _read(tmp_path, {"main.go": shadow.replace('m["a"] = 1', 'm["a"] = error{}')}, go_bin=go_bin)
     (store,) = [e for e in found.expressions if e.kind is ExprKind.ASSIGN]
-    assert store.map_type is not None and store.elem_size == 8  # go/types, with the gc compiler's sizes
+    assert store.map_type is not None
     layout = gotype_source.parse_map_type(store.map_type, found.declarations)
-    assert (layout.elem.size, layout.elem.name) == (8, "main_error")
+    assert (layout.elem.size, layout.elem.name) == (store.elem_size, "main_error")  # sizes from go/types
+    assert layout.elem.kind is not Kind.INTERFACE
+
+
+def test_vendored_dependencies_resolve(tmp_path: Path, go_bin: str) -> None:
+    """A module that vendors its dependencies is checked offline with them (the module's own mode)."""
+    (tmp_path / "vendor" / "example.com" / "dep").mkdir(parents=True)
+    (tmp_path / "vendor" / "modules.txt").write_text(
+        "# example.com/dep v1.0.0\n## explicit\nexample.com/dep\n"
+    )
+    (tmp_path / "vendor" / "example.com" / "dep" / "dep.go").write_text(
+        "package dep\n\ntype Key struct {\n\tA, B int64\n\tC string\n}\n"
+    )
+    main = 'package main\n\nimport "example.com/dep"\n\nvar m = map[dep.Key][]byte{}\n\nfunc main() {}\n'
+    for name, text in {
+        "main.go": main,
+        "go.mod": "module vend\n\ngo 1.22\n\nrequire example.com/dep v1.0.0\n",
+    }.items():
+        (tmp_path / name).write_text(text)
+    found = SourceTree(tmp_path, go_bin=go_bin).file("vend/main.go")
+    assert found is not None and (found.resolver, found.note) == (Resolver.GO_TYPES, "")
+    (literal,) = found.expressions
+    assert literal.go_type == "map[dep.Key][]byte"
+    layout = gotype_source.parse_map_type(literal.map_type or "", found.declarations)
+    assert layout.key.size == literal.key_size  # go/types, with the gc compiler's sizes

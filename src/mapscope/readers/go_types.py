@@ -147,9 +147,12 @@ def check_packages(
     wanted = list(dict.fromkeys(d.resolve() for d in directories))
     if not wanted:
         return {}
+    # go/build asks `go list` where a module's imports are: that toolchain, its GOROOT, and the module's
+    # own mode (a vendor folder is used, nothing is added to go.mod) rather than -mod=mod.
     env = toolchain.env(
         GOROOT=str(toolchain.go.parent.parent),
         PATH=f"{toolchain.go.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        GOFLAGS="",
     )
     problem = ""
     try:
