@@ -245,3 +245,15 @@ def test_boxes_are_values_escape_analysis_places(tree: SourceTree, toolchain: To
                 boxes += 1
                 assert allocation.column in placed.get((name, allocation.first_line), set()), allocation
     assert boxes >= 5
+
+
+def test_tree_sitter_finds_the_same_syntactic_allocations(tree: SourceTree) -> None:
+    """Without types, every allocation but boxing is still found, at the same line and column."""
+    plain = SourceTree(FIXTURE, typecheck=False)
+    for name, typed in _files(tree).items():
+        read = plain.file(f"example.com/typed/{name}")
+        assert read is not None and read.resolver is Resolver.TREE_SITTER
+        expected = {
+            (a.kind, a.first_line, a.column) for a in typed.allocations if a.kind is not AllocKind.BOX
+        }
+        assert {(a.kind, a.first_line, a.column) for a in read.allocations} == expected, name

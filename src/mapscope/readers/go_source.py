@@ -46,6 +46,12 @@ _CANDIDATES = Query(
     "[(index_expression) (call_expression) (composite_literal) (assignment_statement) (inc_statement)"
     " (dec_statement) (range_clause)] @node",
 )
+# Nodes that may allocate without being map operations (for the tree-sitter reading).
+_ALLOCATING_SYNTAX = Query(
+    _GO,
+    "[(call_expression) (composite_literal) (unary_expression) (func_literal) (binary_expression)"
+    " (assignment_statement)] @node",
+)
 _DECLARED = Query(
     _GO,
     "[(short_var_declaration left: (expression_list (identifier) @name))"
@@ -91,7 +97,8 @@ class Resolver(StrEnum):
 
 
 class AllocKind(StrEnum):
-    """Allocating expressions that are not map operations (found by go/types only)."""
+    """Allocating expressions that are not map operations (tree-sitter finds all but BOX, and CONCAT and
+    CONVERT only where its rules know the operands are strings)."""
 
     NEW = "new"  # new(T), &T{…}
     MAKE_SLICE = "make_slice"
@@ -713,6 +720,75 @@ class _Finder:
         )
 
 
+def _column(node: Node | None) -> int:
+    return 0 if node is None else node.start_point.column + 1
+
+
+def _allocations(root: Node, resolver: _Resolver) -> tuple[Allocation, ...]:
+    """The non-map allocating expressions a reader can tell by syntax (no boxing: that takes types),
+    placed where the compiler places them (a call at its parenthesis, a literal at its brace)."""
+    found: list[Allocation] = []
+
+    def add(node: Node, kind: AllocKind, at: Node | None, go_type: str | None) -> None:
+        found.append(Allocation(_line(node), _end_line(node), _column(at), kind, _short(node), go_type))
+
+    for node in _captured(_ALLOCATING_SYNTAX, root):
+        kind = node.type
+        if kind == "unary_expression":
+            operand = node.child_by_field_name("operand")
+            is_address = _text(node.child_by_field_name("operator")) == "&"
+            if is_address and operand is not None and operand.type == "composite_literal":
+                add(node, AllocKind.NEW, node, f"*{_text(operand.child_by_field_name('type'))}")
+        elif kind == "composite_literal":
+            literal = node.child_by_field_name("type")
+            parent = node.parent
+            if (
+                literal is not None
+                and literal.type == "slice_type"
+                and (parent is None or parent.type != "unary_expression")
+            ):
+                add(node, AllocKind.SLICE, node.child_by_field_name("body"), _text(literal))
+        elif kind == "func_literal":
+            add(node, AllocKind.CLOSURE, node, None)
+        elif kind == "binary_expression" and _text(node.child_by_field_name("operator")) == "+":
+            sides = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+            strings = ("interpreted_string_literal", "raw_string_literal")
+            typed = resolver.expression(node)
+            literal_only = all(side is not None and side.type in strings for side in sides)
+            if not literal_only and (typed is not None and typed.text == "string"):
+                add(node, AllocKind.CONCAT, node.child_by_field_name("operator"), "string")
+        elif kind == "assignment_statement" and _text(node.child_by_field_name("operator")) == "+=":
+            left = node.child_by_field_name("left")
+            targets = left.named_children if left is not None else []
+            typed = resolver.expression(targets[0]) if len(targets) == 1 else None
+            if typed is not None and typed.text == "string":
+                add(node, AllocKind.CONCAT, node.child_by_field_name("operator"), "string")
+        elif kind == "call_expression":
+            function = node.child_by_field_name("function")
+            arguments = node.child_by_field_name("arguments")
+            args = arguments.named_children if arguments is not None else []
+            name = _text(function)
+            if function is None:
+                continue
+            if name == "new" and args:
+                add(node, AllocKind.NEW, arguments, f"*{_text(args[0])}")
+            elif name == "make" and args and args[0].type in ("slice_type", "channel_type"):
+                made = AllocKind.MAKE_SLICE if args[0].type == "slice_type" else AllocKind.MAKE_CHAN
+                add(node, made, arguments, _text(args[0]))
+            elif name == "append" and args:
+                appended = resolver.expression(args[0])
+                add(node, AllocKind.APPEND, arguments, appended.text if appended is not None else None)
+            elif name.startswith("fmt.") and "fmt" in resolver.package.imports:
+                add(node, AllocKind.FMT, arguments, None)
+            elif function.type in ("slice_type", "parenthesized_type") or (name == "string" and args):
+                target = resolver.of_node(function) if function.type != "identifier" else _Type("string")
+                source = resolver.expression(args[0]) if args else None
+                pair = {target.text, source.text if source is not None else ""}
+                if pair in ({"string", "[]byte"}, {"string", "[]rune"}):
+                    add(node, AllocKind.CONVERT, arguments, target.text)
+    return tuple(found)
+
+
 def _stored_to(index: Node) -> bool:
     """An index expression that is the target of an assignment or ++/--."""
     parent = index.parent
@@ -759,7 +835,8 @@ def read_package(files: list[Path], note: str = "") -> dict[Path, GoFile]:
         finder = _Finder(_Resolver(package))
         for node in _captured(_CANDIDATES, root):
             finder.visit(node)
-        parsed[path] = GoFile(path, declarations, tuple(finder.found), note=note)
+        allocations = _allocations(root, finder.resolver)
+        parsed[path] = GoFile(path, declarations, tuple(finder.found), allocations, note=note)
     return parsed
 
 
