@@ -193,6 +193,7 @@ def test_kinds_hints_and_stores(tree: SourceTree) -> None:
     assert [(a.kind, a.into_map) for a in main.allocations_at(boxed.first_line)] == [(AllocKind.BOX, True)]
     assert at("maps.Copy(merged, rows)")[ExprKind.COPY].made_at == line_of("merged := map[int64]")
     assert ExprKind.CALL in at("rows := t.Rows()")
+    assert at('r.labels.set("c", "d")')[ExprKind.CALL].go_type == "labels"  # a method of a map type
     assert set(at("for k, v := range copied")) == {ExprKind.ITERATE}
     assert set(at("delete(copied")) == {ExprKind.DELETE}
     assert set(at("copied := maps.Clone(lbl)")) == {ExprKind.CLONE}

@@ -140,10 +140,11 @@ func check(arg string, fset *token.FileSet, imp types.Importer) (out output) {
 		},
 	}
 	info := &types.Info{
-		Types:     map[ast.Expr]types.TypeAndValue{},
-		Defs:      map[*ast.Ident]types.Object{},
-		Uses:      map[*ast.Ident]types.Object{},
-		Instances: map[*ast.Ident]types.Instance{},
+		Types:      map[ast.Expr]types.TypeAndValue{},
+		Defs:       map[*ast.Ident]types.Object{},
+		Uses:       map[*ast.Ident]types.Object{},
+		Instances:  map[*ast.Ident]types.Instance{},
+		Selections: map[*ast.SelectorExpr]*types.Selection{},
 	}
 	path := pkg.ImportPath
 	if path == "." || path == "" {
@@ -928,6 +929,11 @@ func (w *walker) call(n *ast.CallExpr) {
 		var mapType types.Type
 		if w.isMap(t) {
 			mapType = t
+		}
+		if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && mapType == nil {
+			if s := w.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && w.isMap(s.Recv()) {
+				mapType = s.Recv() // a method of a map type (http.Header.Set) gets the map as receiver
+			}
 		}
 		for _, arg := range n.Args {
 			if mapType == nil && w.isMap(w.typeOf(arg)) {
