@@ -151,3 +151,12 @@ def test_vendored_dependencies_resolve(tmp_path: Path, go_bin: str) -> None:
     assert literal.go_type == "map[dep.Key][]byte"
     layout = gotype_source.parse_map_type(literal.map_type or "", found.declarations)
     assert layout.key.size == literal.key_size  # go/types, with the gc compiler's sizes
+
+
+def test_a_go_reached_through_a_link_finds_its_goroot(tmp_path: Path, go_bin: str) -> None:
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "go").symlink_to(go_bin)
+    package = tmp_path / "pkg"
+    package.mkdir()
+    found = _read(package, {"main.go": MAIN}, go_bin=str(tmp_path / "bin" / "go"))
+    assert (found.resolver, found.note, _store_type(found)) == (Resolver.GO_TYPES, "", "map[string]int")

@@ -126,6 +126,25 @@ def helper(toolchain: gotoolchain.Toolchain) -> Path:
     return binary
 
 
+def _goroot(toolchain: gotoolchain.Toolchain) -> str:
+    """The toolchain's GOROOT as it reports it (a `go` on PATH may be a link into it)."""
+    try:
+        done = subprocess.run(
+            [str(toolchain.go), "env", "GOROOT"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            env=toolchain.env(),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        raise MapscopeError(str(toolchain.go), "cannot ask for its GOROOT") from None
+    root = done.stdout.strip()
+    if done.returncode != 0 or not root:
+        raise MapscopeError(str(toolchain.go), "go env GOROOT failed")
+    return root
+
+
 def check_package(
     directory: Path, toolchain: gotoolchain.Toolchain, timeout: float = CHECK_TIMEOUT_SECONDS
 ) -> TypedPackage:
@@ -150,7 +169,7 @@ def check_packages(
     # go/build asks `go list` where a module's imports are: that toolchain, its GOROOT, and the module's
     # own mode (a vendor folder is used, nothing is added to go.mod) rather than -mod=mod.
     env = toolchain.env(
-        GOROOT=str(toolchain.go.parent.parent),
+        GOROOT=_goroot(toolchain),
         PATH=f"{toolchain.go.parent}{os.pathsep}{os.environ.get('PATH', '')}",
         GOFLAGS="",
     )
