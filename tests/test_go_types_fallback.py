@@ -158,5 +158,13 @@ def test_a_go_reached_through_a_link_finds_its_goroot(tmp_path: Path, go_bin: st
     (tmp_path / "bin" / "go").symlink_to(go_bin)
     package = tmp_path / "pkg"
     package.mkdir()
-    found = _read(package, {"main.go": MAIN}, go_bin=str(tmp_path / "bin" / "go"))
-    assert (found.resolver, found.note, _store_type(found)) == (Resolver.GO_TYPES, "", "map[string]int")
+    uses_std = MAIN.replace("var m", 'import "strings"\n\nvar m').replace(
+        "map[string]int", "map[string]strings.Builder"
+    )
+    found = _read(
+        package,
+        {"main.go": uses_std.replace(" = 1", " = strings.Builder{}")},
+        go_bin=str(tmp_path / "bin" / "go"),
+    )
+    assert (found.resolver, found.note) == (Resolver.GO_TYPES, "")
+    assert _store_type(found) == "map[string]strings_Builder"  # strings found in the linked toolchain
