@@ -151,7 +151,7 @@ func check(arg string, fset *token.FileSet, imp types.Importer) (out output) {
 		path = "main"
 	}
 	checked, _ := conf.Check(path, fset, files, info)
-	l := &layouts{pkg: checked, names: map[string]string{}, used: map[string]bool{}}
+	l := &layouts{fset: fset, pkg: checked, names: map[string]string{}, used: map[string]bool{}}
 	if checked != nil {
 		for _, name := range checked.Scope().Names() {
 			if _, ok := checked.Scope().Lookup(name).(*types.TypeName); ok {
@@ -185,6 +185,7 @@ func firstLine(s string) string {
 
 // layouts spells types for mapscope's parser and collects the declarations of the names it uses.
 type layouts struct {
+	fset  *token.FileSet
 	pkg   *types.Package
 	names map[string]string // full type string of a named type -> its declared name
 	used  map[string]bool
@@ -340,9 +341,7 @@ func (l *layouts) resolvable(t types.Type) bool {
 	return true
 }
 
-var lineOf func(token.Pos) int
-
-func (l *layouts) line(obj types.Object) int { return lineOf(obj.Pos()) }
+func (l *layouts) line(obj types.Object) int { return l.fset.Position(obj.Pos()).Line }
 
 func identifier(s string) string {
 	var b strings.Builder
@@ -392,7 +391,6 @@ type walker struct {
 type genericScope struct{ inScope, declared *types.TypeParamList }
 
 func (w *walker) file(f *ast.File) {
-	lineOf = func(p token.Pos) int { return w.fset.Position(p).Line }
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.AssignStmt:
