@@ -22,7 +22,9 @@ Figures, by bytes (CPU: by samples' value):
                the truth's bytes for that site and cause within 1 %
   target_ok    whether the detected Go map implementation (bucket or Swiss) is the release's
 
-Usage: python scripts/score_attribution.py [--from DIR] [--out DIR] [--json]
+Usage: python scripts/score_attribution.py [--from DIR] [--out DIR] [--json] [--real | --real-only]
+  --real also scores real programs (scripts/real_programs.py: the compiler's -memprofile, a go/types
+  test binary, a live net/http/pprof server): precision and recall by bytes, with and without the binary.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import gen_service_profiles as gen
+import real_programs
 import service_truth as st
 
 from mapscope import gotoolchain
@@ -211,6 +214,10 @@ _CPU_MAP_FRAME = re.compile(
     r"^(runtime\.(map\w+|makemap\w*|hashGrow|growWork\w*|evacuate\w*|\(\*hmap\)\.\w+|\(\*bmap\)\.\w+)"
     r"|internal/runtime/maps\.|maps\.clone$)"
 )
+_CPU_HASH = re.compile(
+    r"^runtime\.((mem|str|aes|f32|f64|c64|c128|inter|nilinter)hash\w*|efaceHash|typehash)$"
+)
+_CPU_OVERFLOW = frozenset(("runtime.(*hmap).newoverflow", "runtime.(*hmap).createOverflow"))
 _DURATION = re.compile(r"^\s*([\d.]+)(ns|us|µs|ms|s)\s+(\S.*)$")
 _UNIT = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 
@@ -245,21 +252,25 @@ def cpu_truth(
         run = [fn for fn, _, _ in parsed[:site]]
         if not any(_CPU_MAP_FRAME.match(fn) for fn in run):
             continue
-        cause = "hash"
-        for fn in reversed(run):
-            for pattern, name in _CPU_ENTRY:
-                if pattern.match(fn):
-                    cause = name
-                    break
-            else:
-                continue
-            break
-        if any(st.GROWTH_FRAME.match(fn) for fn in run):
-            cause = "growth"
+        cause = _cpu_cause(run)
         _, file, line = parsed[site]
         merged = by_cause.setdefault((file, line), {})
         merged[cause] = merged.get(cause, 0) + value
     return by_cause, total
+
+
+def _cpu_cause(run: list[str]) -> str:
+    """Hashing when a hash function is the leaf-most map work, growth when the map makes room (grow,
+    evacuate, split, overflow buckets), else the operation the user's line called."""
+    if _CPU_HASH.match(run[0]):
+        return "hash"
+    if any(st.GROWTH_FRAME.match(fn) or fn in _CPU_OVERFLOW for fn in run):
+        return "growth"
+    for fn in reversed(run):
+        for pattern, name in _CPU_ENTRY:
+            if pattern.match(fn):
+                return name
+    return "hash"
 
 
 def _cpu_frame(text: str) -> tuple[str, str, int]:
@@ -361,8 +372,14 @@ def main() -> None:
     parser.add_argument("--from", dest="source", type=Path, help="output of gen_service_profiles.py")
     parser.add_argument("--out", type=Path, default=gen.DEFAULT_OUT, help="where to generate (no --from)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--real", action="store_true", help="also score real programs (real_programs.py)")
+    parser.add_argument("--real-only", action="store_true", help="score only the real programs")
     args = parser.parse_args()
+    real = real_programs.score_all(args.out / "real") if args.real or args.real_only else []
     source = args.source
+    if args.real_only:
+        print(json.dumps({"real": real}, indent=1) if args.json else real_programs.table(real))
+        return
     if source is None:
         for release in gen.RELEASES:
             for service in gen.SERVICES:
@@ -371,7 +388,7 @@ def main() -> None:
     scores = score_services(source)
     if args.json:
         json.dump(
-            {"services": [asdict(s) for s in scores], "summary": summary(scores)},
+            {"services": [asdict(s) for s in scores], "summary": summary(scores), "real": real},
             sys.stdout,
             indent=1,
         )
@@ -381,6 +398,9 @@ def main() -> None:
     print()
     for name, figures in summary(scores).items():
         print(f"{name:18} " + "  ".join(f"{k} {_pct(v)}" for k, v in figures.items()))
+    if real:
+        print()
+        print(real_programs.table(real))
 
 
 if __name__ == "__main__":

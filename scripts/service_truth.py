@@ -3,8 +3,8 @@
 Shared by scripts/gen_service_profiles.py (which labels every runtime.MemProfile record a service wrote
 about itself) and scripts/score_attribution.py (which labels the debug=1 profiles of real programs).
 
-A record's site is its innermost user frame: frames of the runtime (`runtime.`, `internal/runtime/`) and
-of the standard `maps` package are looked through, inlined frames count as frames of their own. Whether
+A record's site is its innermost user frame: frames of the runtime (`runtime.`, `internal/...`) and of
+the standard `maps` package are looked through, inlined frames count as frames of their own. Whether
 the record is map memory, and its cause, comes from the runtime frames between the allocation and the
 site, read leaf first:
 
@@ -90,13 +90,23 @@ def goroot_relative(file: str) -> str:
 
 
 def is_runtime(function: str) -> bool:
-    """Frames a site looks through: the runtime, its internal packages and the standard `maps` package."""
-    return function.startswith(("runtime.", "internal/runtime/", "maps."))
+    """Frames a site looks through: the runtime, the standard library's internal packages (memeqbody and
+    other assembly routines have no package at all) and the standard `maps` package."""
+    return function.startswith(("runtime.", "internal/", "maps.")) or "." not in function
+
+
+_RUNTIME_FILE = re.compile(r"^(runtime/[^/]+|internal/.*|maps/[^/]+)$")
+
+
+def is_runtime_frame(frame: Frame) -> bool:
+    """A frame the site looks through. Its file decides too: symbolizers that name an inlined frame by the
+    function it was inlined into (`go tool pprof` with a binary) still give the inlined body's file."""
+    return is_runtime(frame.function) or bool(_RUNTIME_FILE.match(goroot_relative(frame.file)))
 
 
 def site_index(frames: Sequence[Frame]) -> int | None:
     for position, frame in enumerate(frames):
-        if not is_runtime(frame.function):
+        if not is_runtime_frame(frame):
             return position
     return None
 
@@ -177,20 +187,24 @@ def classify(
 
 
 class CallTargets:
-    """Return address -> called symbol, for every CALL in a binary, from the toolchain's `go tool objdump`."""
+    """Return address -> called symbol for every CALL in a binary, and the lines (file base name, line)
+    that call `runtime.mapassign*` (map stores), from the toolchain's own `go tool objdump`."""
 
-    _CALL = re.compile(r"^\s+\S+\s+0x([0-9a-f]+)\s+([0-9a-f]+)\s+CALL\s+(\S+?)(\(SB\))?\s*$")
+    _CALL = re.compile(r"^\s+(\S+):(\d+)\s+0x([0-9a-f]+)\s+([0-9a-f]+)\s+CALL\s+(\S+?)(\(SB\))?\s*$")
 
     def __init__(self, go: Path, binary: Path, env: dict[str, str]) -> None:
         done = subprocess.run(
             [str(go), "tool", "objdump", str(binary)], env=env, check=True, capture_output=True, text=True
         )
         self.targets: dict[int, str] = {}
+        self.stores: set[tuple[str, int]] = set()
         for line in done.stdout.splitlines():
             match = self._CALL.match(line)
             if match:
-                address = int(match.group(1), 16) + len(match.group(2)) // 2
-                self.targets[address] = match.group(3)
+                address = int(match.group(3), 16) + len(match.group(4)) // 2
+                self.targets[address] = match.group(5)
+                if match.group(5).startswith("runtime.mapassign"):
+                    self.stores.add((Path(match.group(1)).name, int(match.group(2))))
 
     def at(self, return_address: int) -> str | None:
         return self.targets.get(return_address)
