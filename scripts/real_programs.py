@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -175,12 +176,13 @@ def compile_profile(go: gotoolchain.Toolchain, out: Path) -> tuple[Path, Path]:
     profile = out / "compile.memprof"
     profile.unlink(missing_ok=True)
     flags = f"-gcflags={COMPILED_PACKAGE}=-memprofile={profile} -memprofilerate=1"
-    subprocess.run(
-        [str(go.go), "build", "-o", os.devnull, flags, COMPILED_PACKAGE],
-        env=go.env(GOCACHE=str(out / "gocache")),
-        check=True,
-        timeout=600,
-    )
+    with tempfile.TemporaryDirectory() as cache:  # an empty build cache, so the compiler runs
+        subprocess.run(
+            [str(go.go), "build", "-o", os.devnull, flags, COMPILED_PACKAGE],
+            env=go.env(GOCACHE=cache),
+            check=True,
+            timeout=600,
+        )
     goroot = subprocess.run(
         [str(go.go), "env", "GOROOT", "GOHOSTOS", "GOHOSTARCH"],
         env=go.env(),

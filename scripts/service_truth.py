@@ -3,8 +3,8 @@
 Shared by scripts/gen_service_profiles.py (which labels every runtime.MemProfile record a service wrote
 about itself) and scripts/score_attribution.py (which labels the debug=1 profiles of real programs).
 
-A record's site is its innermost user frame: frames of the runtime (`runtime.`, `internal/...`) and of
-the standard `maps` package are looked through, inlined frames count as frames of their own. Whether
+A record's site is its innermost user frame: frames of the runtime (`runtime.`, `internal/runtime/`, the
+internal packages it is built from) and of the standard `maps` package are looked through, inlined frames count as frames of their own. Whether
 the record is map memory, and its cause, comes from the runtime frames between the allocation and the
 site, read leaf first:
 
@@ -83,6 +83,9 @@ class SiteKey:
     line: int
 
 
+_RUNTIME_PACKAGES = ("runtime.", "internal/runtime/", "internal/abi.", "internal/bytealg.", "maps.")
+
+
 def goroot_relative(file: str) -> str:
     """`/x/go/src/runtime/map.go` or `$GOROOT/src/runtime/map.go` -> `runtime/map.go`."""
     marker = "/src/"
@@ -90,12 +93,12 @@ def goroot_relative(file: str) -> str:
 
 
 def is_runtime(function: str) -> bool:
-    """Frames a site looks through: the runtime, the standard library's internal packages (memeqbody and
+    """Frames a site looks through: the runtime and the internal packages it is built from (memeqbody and
     other assembly routines have no package at all) and the standard `maps` package."""
-    return function.startswith(("runtime.", "internal/", "maps.")) or "." not in function
+    return function.startswith(_RUNTIME_PACKAGES) or "." not in function
 
 
-_RUNTIME_FILE = re.compile(r"^(runtime/[^/]+|internal/.*|maps/[^/]+)$")
+_RUNTIME_FILE = re.compile(r"^(runtime/[^/]+|internal/(runtime|abi|bytealg|goarch|goos)/.*|maps/[^/]+)$")
 
 
 def is_runtime_frame(frame: Frame) -> bool:
