@@ -337,7 +337,9 @@ def table(scores: Iterable[Score]) -> str:
 
 
 def summary(scores: list[Score]) -> dict[str, dict[str, float]]:
-    """Byte-weighted recall, precision and cause accuracy per input x mode over all services and releases."""
+    """Byte-weighted recall, precision and cause accuracy per input x mode over all services and releases,
+    the share of typed sites with the right type, of runs with the right implementation, and of the cause
+    shares of each confidence label that match the truth."""
     out: dict[str, dict[str, float]] = {}
     groups: dict[str, list[Score]] = defaultdict(list)
     for s in scores:
@@ -353,6 +355,11 @@ def summary(scores: list[Score]) -> dict[str, dict[str, float]]:
             "type": _ratio(sum(s.type_right for s in members), sum(s.type_sites for s in members)),
             "target_ok": _ratio(sum(bool(s.target_ok) for s in judged), len(judged)),
         }
+        for label in ("exact", "split", "guessed"):
+            right = sum(s.confidence.get(label, [0, 0])[0] for s in members)
+            shares = sum(s.confidence.get(label, [0, 0])[1] for s in members)
+            if shares:
+                out[name][f"{label}_right"] = right / shares
     return out
 
 
