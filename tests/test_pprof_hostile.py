@@ -40,10 +40,14 @@ def valid() -> profile_pb2.Profile:
 
 
 def problem(data: bytes) -> str:
+    return error(data).problem
+
+
+def error(data: bytes) -> MapscopeError:
     with pytest.raises(MapscopeError) as caught:
         profile_source.parse(data, "hostile")
     assert "\n" not in str(caught.value)
-    return caught.value.problem
+    return caught.value
 
 
 def test_the_valid_profile_is_valid() -> None:
@@ -195,8 +199,11 @@ def test_bad_varint_inside_a_sample() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (b"heap profile: 1: 2 [3: 4] @ heap/1048576\nnonsense\n", "line 2: not a heap profile record"),
-        (b"heap profile: 1: 2 [3: 4] @ heap/8\n0: 5 [0: 0] @ 0x1\n", "inuse count is 0 but inuse bytes is 5"),
+        (b"heap profile: 1: 2 [3: 4] @ heap/1048576\nnonsense\n", "hostile:2: not a heap profile record"),
+        (
+            b"heap profile: 1: 2 [3: 4] @ heap/8\n0: 5 [0: 0] @ 0x1\n",
+            "hostile:2: inuse count is 0 but inuse bytes is not",
+        ),
         (
             b"heap profile: 1: 2 [3: 4] @ heap/8\n1: 99999999999999999999 [1: 1] @ 0x1\n",
             "does not fit in 64 bits",
@@ -206,13 +213,13 @@ def test_bad_varint_inside_a_sample() -> None:
             "does not fit in 64 bits",
         ),
         (b"heap profile: 1: 2 [3: 4] @ heapz_v7/8\n", "unknown heap profile sampling"),
-        (b"goroutine profile: total 3\n3 @ 0x1 zz\n", "line 2: not a goroutine profile record"),
+        (b"goroutine profile: total 3\n3 @ 0x1 zz\n", "hostile:2: not a goroutine profile record"),
         (b"--- heapz 1 ---\nformat = java\n", "unsupported legacy profile"),
         (b"--- contention:\ncycles/second=1\n", "unsupported legacy profile"),
     ],
 )
 def test_malformed_text(text: bytes, expected: str) -> None:
-    assert expected in problem(text)
+    assert expected in str(error(text))
 
 
 def test_unusable_drop_frames_pattern() -> None:

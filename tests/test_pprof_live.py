@@ -250,6 +250,24 @@ def physical_frames(profile: Profile) -> Profile:
     return dataclasses.replace(profile, locations=pprof.Locations.of(records))
 
 
+@pytest.mark.parametrize("name", ["default/heap.debug1.txt", "rate1/heap.debug1.txt"])
+def test_symbol_lines_name_the_pcs_as_the_binary_does(name: str, go: Toolchain, fixture_binary: Path) -> None:
+    """The `#` lines land on the right locations: each named location's innermost file:line is what the
+    binary's own table says for that PC (go tool addr2line)."""
+    profile = load(FIXTURES / name)
+    named = {int(loc.address): loc.lines[0] for loc in profile.locations if loc.lines}
+    assert len(named) > 5
+    query = "".join(f"{pc:#x}\n" for pc in named)
+    done = subprocess.run(
+        [str(go.go), "tool", "addr2line", str(fixture_binary)],
+        input=query, capture_output=True, text=True, env=go.env(), check=True, timeout=120,
+    )  # fmt: skip
+    answers = done.stdout.splitlines()[1::2]
+    expected = [tuple(position.rsplit(":", 1)) for position in answers]
+    got = [(profile.functions[line.function].filename, str(line.line)) for line in named.values()]
+    assert got == expected
+
+
 _EXP_PROGRAM = """package main
 
 import (

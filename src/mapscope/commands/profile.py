@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import Progress
 
 from mapscope.analyses import cause_frames, flame
 from mapscope.analyses.map_sites import SiteReport, attribute, sample_causes
@@ -16,6 +21,7 @@ from mapscope.model.versions import Target
 from mapscope.readers import profile_source
 from mapscope.readers.go_source import SourceTree
 from mapscope.readers.pprof import Profile, sample_index
+from mapscope.readers.pprof_text import Progress as ReadProgress
 from mapscope.renderers import profile_export, profile_html, profile_proto
 from mapscope.renderers.jsonout import dumps
 from mapscope.renderers.model_terminal import console
@@ -23,6 +29,23 @@ from mapscope.renderers.profile_json import report_json
 from mapscope.renderers.profile_terminal import DEFAULT_SITES, DEFAULT_TOP_ROWS, diff_view, report_view
 
 DEFAULT_DIFF_ROWS = 40
+# Inputs smaller than this read in well under a second: no progress bar for them.
+_PROGRESS_MIN_BYTES = 32 << 20
+
+
+@contextlib.contextmanager
+def _reading_progress() -> Iterator[ReadProgress | None]:
+    """A progress callback drawing a bar on stderr for large inputs, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reading", total=None, visible=False)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, visible=total >= _PROGRESS_MIN_BYTES)
+
+        yield update
 
 
 def _sources(directory: Path | None) -> SourceTree | None:
@@ -161,7 +184,8 @@ def register(cli: click.Group) -> None:
         skipped: list[tuple[str, str]] = []
         profiles: list[tuple[Profile, int]] = []
         for source in sources:
-            loaded = profile_source.load(source, binary=binary)
+            with _reading_progress() as progress:
+                loaded = profile_source.load(source, binary=binary, progress=progress)
             if compare and len(loaded.profiles) != 1:
                 raise MapscopeError(
                     source, f"--diff needs one profile per source, found {len(loaded.profiles)}"

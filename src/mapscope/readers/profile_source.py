@@ -20,6 +20,7 @@ from pathlib import Path
 from mapscope.errors import MapscopeError
 from mapscope.readers import pprof, pprof_text, symbolize
 from mapscope.readers.pprof import GZIP_MAGIC, Profile
+from mapscope.readers.pprof_text import Progress
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 # The most a file or response may hold before inflating (1 GiB, as the inflated cap).
@@ -44,12 +45,14 @@ def load(
     binary: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     max_bytes: int = MAX_INPUT_BYTES,
+    progress: Progress | None = None,
 ) -> Loaded:
     """Every profile SOURCE names. A directory yields its non-hidden files in name order; files there
-    that are no profile at all are skipped (and listed), while a damaged profile is still an error."""
+    that are no profile at all are skipped (and listed), while a damaged profile is still an error.
+    `progress` hears how far the reading of a long legacy text profile got."""
     if is_url(source):
         data = fetch(source, timeout, max_bytes)
-        return Loaded((parse(data, source, binary),), ())
+        return Loaded((parse(data, source, binary, progress=progress),), ())
     path = Path(source)
     if path.is_dir():
         profiles: list[Profile] = []
@@ -60,15 +63,15 @@ def load(
             data = read_file(entry, max_bytes)
             if not _claims_profile(data):
                 try:
-                    profiles.append(parse(data, str(entry), binary))
+                    profiles.append(parse(data, str(entry), binary, progress=progress))
                 except MapscopeError as error:
                     skipped.append((str(entry), error.problem))
                 continue
-            profiles.append(parse(data, str(entry), binary))
+            profiles.append(parse(data, str(entry), binary, progress=progress))
         if not profiles:
             raise MapscopeError(source, "the directory holds no profiles")
         return Loaded(tuple(profiles), tuple(skipped))
-    return Loaded((parse(read_file(path, max_bytes), source, binary),), ())
+    return Loaded((parse(read_file(path, max_bytes), source, binary, progress=progress),), ())
 
 
 def read_file(path: Path, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
@@ -94,16 +97,17 @@ def parse(
     source: str,
     binary: Path | None = None,
     max_decompressed: int = pprof.DEFAULT_MAX_DECOMPRESSED,
+    progress: Progress | None = None,
 ) -> Profile:
     """Profile bytes of any supported kind -> Profile, symbolized with `binary` (or the binary the
     profile names, when that is here and is the right build; see symbolize.py)."""
-    return symbolize.apply(_parse(data, source, max_decompressed), binary)
+    return symbolize.apply(_parse(data, source, max_decompressed, progress), binary)
 
 
-def _parse(data: bytes, source: str, max_decompressed: int) -> Profile:
+def _parse(data: bytes, source: str, max_decompressed: int, progress: Progress | None) -> Profile:
     raw = pprof.gunzip(data, source, max_decompressed) if data.startswith(GZIP_MAGIC) else data
     if pprof_text.looks_like_text(raw):
-        return pprof_text.parse_text(raw, source)
+        return pprof_text.parse_text(raw, source, progress)
     if raw[:200].lstrip().startswith(b"goroutine ") and b"[" in raw[:200]:
         raise MapscopeError(
             source, "a goroutine dump (debug=2), not a profile; fetch it with debug=0 or debug=1"

@@ -1,0 +1,3 @@
+module mapscope.bench/manystacks
+
+go 1.22

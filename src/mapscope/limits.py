@@ -1,0 +1,27 @@
+"""The most mapscope's readers accept from one input, in one place.
+
+Each limit keeps a hostile or broken file from costing time or memory out of proportion to its size;
+past a limit the reader refuses the input with one line naming the limit. Values a format itself bounds
+(64-bit integers, for instance) are checked where they are read and are not limits of mapscope's.
+"""
+
+from __future__ import annotations
+
+MAP_VARIABLES_MAX = 100
+"""`NAME=value` definitions in the memory map of a legacy text profile. google/pprof replaces every
+`$NAME` in later map lines; each new definition rebuilds the replacer, so their number must stay small.
+Real C++ profiles define a handful."""
+
+MAP_SUBSTITUTION_WORK_MAX = 100_000_000
+"""Byte comparisons spent finding `$NAME`s in memory map lines: each `$` of a line is compared with every
+defined name, so a map full of `$` and long names would take hours without a bound. Real maps spend a
+few thousand."""
+
+MAP_EXPANSION_SLACK_BYTES = 1 << 20
+"""The `$NAME` substitutions of a memory map may produce at most the input's own size plus this many
+bytes in total. Each substitution can multiply a line's length, so without a bound a few lines of
+definitions expand past any memory."""
+
+MAPPINGS_MAX = 100_000
+"""Executable mappings in a legacy text profile's memory map, after merging neighbours: every location is
+matched against them. A /proc/self/maps has a few thousand lines at most."""
