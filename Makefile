@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 RUNTIME := $(VENV)/.installed-runtime
 TESTING := $(VENV)/.installed-test
 
-.PHONY: demo test fast lint typecheck unit bench oracle clean chromium
+.PHONY: demo test fast fuzz lint typecheck unit bench oracle clean chromium
 
 $(BIN)/python:
 	@echo "mapscope: creating the virtual environment $(VENV) ($(PYTHON) -m venv)"
@@ -51,6 +51,21 @@ test: lint typecheck unit
 # The inner loop: no live Go runs, no conformance tests against ../shared.
 fast: $(TESTING)
 	$(BIN)/pytest -q -m 'not live and not conformance'
+
+# The coverage-guided campaign (atheris): every command fed mutated real inputs for FUZZ_SECONDS each.
+# New breaks land in fuzz/crashers/ (replayed by `make test`), counts in fuzz/survivors.json.
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS := profile profile-json gc bench report size simulate
+fuzz: $(TESTING)
+	@echo "mapscope: installing atheris (pip install -e '.[fuzz]')"
+	@$(PIP) install -e '.[fuzz]'
+	@mkdir -p build
+	@for target in $(FUZZ_TARGETS); do \
+		echo "mapscope: fuzzing $$target for $(FUZZ_SECONDS) s"; \
+		$(BIN)/python -m fuzz.run $$target --seconds $(FUZZ_SECONDS) > build/fuzz-$$target.log 2>&1 \
+			|| echo "mapscope: libFuzzer stopped $$target (a hang or memory past the limit): build/fuzz-$$target.log"; \
+		grep '^broken' build/fuzz-$$target.log || true; \
+	done
 
 bench: $(RUNTIME)
 	$(BIN)/python bench/model_vs_runtime.py

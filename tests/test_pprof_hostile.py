@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mapscope import limits
 from mapscope.analyses import profile_totals
 from mapscope.errors import MapscopeError
 from mapscope.readers import pprof, profile_pb2, profile_source
@@ -106,7 +107,7 @@ def test_gzip_bomb_is_refused_at_the_cap(tmp_path: Path) -> None:
 
 def test_small_bomb_hits_the_ratio_cap() -> None:
     data = gzip.compress(bytes(200 << 20), 9)  # 200 MiB of zeros in ~200 KiB
-    assert pprof.gzip_limit(len(data)) == 64 << 20
+    assert pprof.gzip_limit(len(data)) == max(limits.INFLATE_MIN_BYTES, limits.INFLATE_RATIO_MAX * len(data))
     assert "decompression bomb" in problem(data)
 
 

@@ -25,3 +25,23 @@ definitions expand past any memory."""
 MAPPINGS_MAX = 100_000
 """Executable mappings in a legacy text profile's memory map, after merging neighbours: every location is
 matched against them. A /proc/self/maps has a few thousand lines at most."""
+
+TYPE_DEPTH_MAX = 100
+"""Nesting of a Go type expression (`[1][1]...int`, structs in structs): real types stay in the tens, and
+the model walks a type recursively."""
+
+BENCH_CONFIG_CELLS_MAX = 1 << 22
+"""Configuration pairs held by all results of one benchmark file: a file whose `key: value` lines change
+before every result would otherwise need memory quadratic in its size."""
+
+INFLATE_RATIO_MAX = 10
+INFLATE_MIN_BYTES = 8 << 20
+"""A gzip stream may inflate to at most INFLATE_RATIO_MAX times its size (but always to INFLATE_MIN_BYTES):
+Go writes profiles that compress 2-3x, a bomb asks for 1000x. An uncompressed file is bounded by its size."""
+
+OPS_MAX = 1000
+"""Operations in one `simulate --ops` sequence: each replays the map's structure, and a workload worth
+modelling is a handful of phases."""
+
+ERROR_CHARS_MAX = 600
+"""An error line quotes at most this much of the input (file name and problem together)."""

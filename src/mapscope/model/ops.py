@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mapscope import limits
 from mapscope.counts import CountError, parse_count
 from mapscope.errors import MapscopeError
 
@@ -36,6 +37,8 @@ def parse_ops(text: str) -> tuple[Op, ...]:
     """Parse `insert 100000; delete 90000; insert 50000; clear`; counts as mapscope.counts reads them."""
     ops: list[Op] = []
     for index, part in enumerate(p for p in text.split(";") if p.strip()):
+        if index == limits.OPS_MAX:
+            raise MapscopeError("--ops", f"more than {limits.OPS_MAX} operations")
         match = _OP_RE.match(part)
         where = f"operation {index + 1} ({part.strip()!r})"
         if not match:

@@ -14,14 +14,16 @@ the JSON line where it began.
 
 from __future__ import annotations
 
-import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from mapscope import limits
 from mapscope.errors import MapscopeError
+from mapscope.readers import jsontext
 
 _MAX_BYTES = 256 << 20  # far beyond any real benchmark log; keeps a wrong path from filling memory
 _MAX_INT64 = (1 << 63) - 1
@@ -35,6 +37,8 @@ _DECIMAL_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _HEX_RE = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+")
 _SPECIAL_RE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
 _INTEGER_RE = re.compile(r"[+-]?\d+")
+# Units the testing package writes itself: never negative. (ReportMetric's own units may be.)
+_NON_NEGATIVE_UNITS = frozenset(("ns/op", "B/op", "allocs/op", "MB/s"))
 
 
 class SourceKind(StrEnum):
@@ -159,6 +163,9 @@ class _Stream:
     def __init__(self, source: str) -> None:
         self.source = source
         self.config: list[tuple[str, str]] = []
+        self.positions: dict[str, int] = {}  # key -> index in config
+        self.snapshot: tuple[tuple[str, str], ...] | None = ()  # config as results share it
+        self.cells = 0  # configuration pairs held by all snapshots together
         self.results: list[BenchResult] = []
         self.notes: list[UnitNote] = []
 
@@ -185,16 +192,33 @@ class _Stream:
     def _set_config(self, key: str, value: str) -> None:
         # benchfmt keeps keys in first-set order and removes one by moving the last key into its place;
         # that order decides benchstat's table headers, so it is kept here too.
-        index = next((i for i, (have, _) in enumerate(self.config) if have == key), None)
+        index = self.positions.get(key)
+        self.snapshot = None
         if value:
             if index is None:
+                self.positions[key] = len(self.config)
                 self.config.append((key, value))
             else:
                 self.config[index] = (key, value)
         elif index is not None:
+            del self.positions[key]
             last = self.config.pop()
             if index < len(self.config):
                 self.config[index] = last
+                self.positions[last[0]] = index
+
+    def _config(self, line: int) -> tuple[tuple[str, str], ...]:
+        """The configuration in force, one tuple shared by every result until it changes."""
+        if self.snapshot is None:
+            self.cells += len(self.config)
+            if self.cells > limits.BENCH_CONFIG_CELLS_MAX:
+                raise self.fail(
+                    line,
+                    f"the configuration changes too often: results would hold over "
+                    f"{limits.BENCH_CONFIG_CELLS_MAX} key/value pairs",
+                )
+            self.snapshot = tuple(self.config)
+        return self.snapshot
 
     def _result(self, text: str, line: int) -> None:
         rest = text[len("Benchmark") :]
@@ -206,7 +230,7 @@ class _Stream:
         full_name = fields[0]
         if len(fields) < 2:
             raise self.fail(line, f"benchmark result {full_name} has no iteration count")
-        if not _INTEGER_RE.fullmatch(fields[1]) or abs(int(fields[1])) > _MAX_INT64:
+        if not _INTEGER_RE.fullmatch(fields[1]) or len(fields[1]) > 20 or abs(int(fields[1])) > _MAX_INT64:
             raise self.fail(
                 line, f"benchmark result {full_name}: iteration count {fields[1]!r} is not an int64"
             )
@@ -220,7 +244,12 @@ class _Stream:
                 raise self.fail(line, f"benchmark result {full_name}: {pairs[at]!r} is not a float64")
             if at + 1 == len(pairs):
                 raise self.fail(line, f"benchmark result {full_name}: value {pairs[at]} has no unit")
-            metrics.append(Metric(value, pairs[at + 1]))
+            unit = pairs[at + 1]
+            if not math.isfinite(value) or (value < 0 and unit in _NON_NEGATIVE_UNITS):
+                raise self.fail(
+                    line, f"benchmark result {full_name}: {pairs[at]} {unit} is not a measurement"
+                )
+            metrics.append(Metric(value, unit))
         base, sub, procs = split_name(full_name)
         self.results.append(
             BenchResult(
@@ -230,7 +259,7 @@ class _Stream:
                 procs=procs,
                 iterations=int(fields[1]),
                 metrics=tuple(metrics),
-                config=tuple(self.config),
+                config=self._config(line),
                 line=line,
             )
         )
@@ -267,10 +296,7 @@ def _output_events(text: str, source: str) -> dict[str, list[tuple[str, int]]]:
     for number, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise MapscopeError(f"{source}:{number}", f"not a go test -json event: {error.msg}") from None
+        event = jsontext.load(line, f"{source}:{number}", "a go test -json event")
         if not isinstance(event, dict):
             raise MapscopeError(f"{source}:{number}", "not a go test -json event: not a JSON object")
         action, package, output = event.get("Action"), event.get("Package", ""), event.get("Output")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 import tree_sitter_go
 from tree_sitter import Language, Node, Parser
 
+from mapscope import limits
 from mapscope.errors import MapscopeError
 from mapscope.model.gotypes import PTR_SIZE, Field, GoType, Kind, MapType
 
@@ -203,11 +204,21 @@ class _Resolver:
     constants: dict[str, int] = field(default_factory=dict)
     evaluating: set[str] = field(default_factory=set)
     layouts: _Resolver | None = None
+    depth: int = 0
 
     def error(self, text: _Text, node: Node, problem: str) -> MapscopeError:
         return _fail(self.source, text, node, problem)
 
     def type_of(self, node: Node, text: _Text) -> GoType:
+        self.depth += 1
+        try:
+            if self.depth > limits.TYPE_DEPTH_MAX:
+                raise self.error(text, node, f"type nests deeper than {limits.TYPE_DEPTH_MAX} levels")
+            return self._type_of(node, text)
+        finally:
+            self.depth -= 1
+
+    def _type_of(self, node: Node, text: _Text) -> GoType:
         kind = node.type
         if kind == "parenthesized_type":
             return self.type_of(node.named_children[0], text)

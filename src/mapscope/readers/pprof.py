@@ -26,15 +26,17 @@ from typing import SupportsIndex
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from mapscope import ranges
+from mapscope import limits, ranges
 from mapscope.errors import MapscopeError
 from mapscope.readers import profile_pb2
 
 # A gzip stream may not inflate beyond this, nor beyond _MAX_RATIO times its own size (with _MIN_LIMIT as
-# the floor): real profiles compress 3-10x, a decompression bomb 1000x.
+# the floor): Go's profiles compress 2-3x (it writes with gzip.BestSpeed), gzipped text up to 10x, a
+# decompression bomb 1000x. The ratio bounds the work a small file can ask for; an uncompressed file is
+# bounded by its own size.
 DEFAULT_MAX_DECOMPRESSED = 1 << 30
-_MIN_LIMIT = 64 << 20
-_MAX_RATIO = 256
+_MIN_LIMIT = limits.INFLATE_MIN_BYTES
+_MAX_RATIO = limits.INFLATE_RATIO_MAX
 _CHUNK_IN = 64 << 10
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -362,7 +364,8 @@ def gunzip(data: bytes, source: str, max_decompressed: int = DEFAULT_MAX_DECOMPR
                     raise MapscopeError(
                         source,
                         f"gzip data inflates to more than {limit} bytes (limit: {max_decompressed} bytes and "
-                        f"{_MAX_RATIO}x the compressed size); refusing a possible decompression bomb",
+                        f"{_MAX_RATIO}x the compressed size); refusing a possible decompression bomb "
+                        "(if it is a real profile, gunzip it first)",
                     )
                 pending = inflater.unconsumed_tail
                 if not piece and not pending and position >= len(view):
@@ -547,6 +550,13 @@ class _Decoder:
             i = int(wrong[0])
             raise self.fail(
                 f"sample {i} has {columns.value_counts[i]} values but the profile has {n_types} sample types"
+            )
+        if (
+            columns.values.size
+            and (np.abs(columns.values.astype(np.float64)).reshape(n, n_types).sum(axis=0) >= 2.0**63).any()
+        ):
+            raise self.fail(
+                "the samples' values add up past int64, which no Go program can allocate or spend"
             )
         stack_offsets = ranges.offsets(columns.location_counts)
         stack_locations = self.resolve_locations(columns.location_ids, location_ids, stack_offsets)

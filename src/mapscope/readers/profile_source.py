@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from mapscope.readers.pprof import GZIP_MAGIC, Profile
 from mapscope.readers.pprof_text import Progress
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
+# A live server answers a TCP handshake at once; only the answer itself may take the read timeout.
+CONNECT_TIMEOUT_SECONDS = 5.0
 # The most a file or response may hold before inflating (1 GiB, as the inflated cap).
 MAX_INPUT_BYTES = 1 << 30
 _READ_CHUNK = 1 << 20
@@ -140,16 +143,50 @@ def _window_seconds(url: str) -> float:
         return 0.0
 
 
+def _connect_quickly(connection: http.client.HTTPConnection, connect: Callable[[], None]) -> None:
+    """Connect within CONNECT_TIMEOUT_SECONDS, then read with the connection's own timeout."""
+    read_timeout = connection.timeout
+    connection.timeout = min(read_timeout or CONNECT_TIMEOUT_SECONDS, CONNECT_TIMEOUT_SECONDS)
+    connect()
+    connection.timeout = read_timeout
+    if connection.sock is not None:
+        connection.sock.settimeout(read_timeout)
+
+
+class _QuickConnect(http.client.HTTPConnection):
+    def connect(self) -> None:
+        _connect_quickly(self, super().connect)
+
+
+class _QuickConnectTLS(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        _connect_quickly(self, super().connect)
+
+
+class _Handler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_QuickConnect, req)
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_QuickConnectTLS, req)
+
+
 def fetch(url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
     """GET a profile over http(s): connect/read timeout, an overall deadline, a size cap, one-line errors."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+        if host:
+            host.encode("idna")  # urllib fails on bad labels only when it connects
+    except (ValueError, UnicodeError) as error:
+        raise MapscopeError(url, f"not a valid URL: {error}") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise MapscopeError(url, "not an http(s) URL")
     budget = timeout + _window_seconds(url)
     deadline = time.monotonic() + budget
     request = urllib.request.Request(url, headers={"User-Agent": "mapscope"})
     try:
-        with urllib.request.urlopen(request, timeout=budget) as response:
+        with urllib.request.build_opener(_Handler).open(request, timeout=budget) as response:
             chunks: list[bytes] = []
             size = 0
             while True:
@@ -169,11 +206,13 @@ def fetch(url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, max_bytes: int = M
     except urllib.error.URLError as error:
         cause = error.reason
         if isinstance(cause, TimeoutError):
-            raise MapscopeError(url, f"timed out after {budget:g}s") from None
+            raise MapscopeError(url, f"no connection within {CONNECT_TIMEOUT_SECONDS:g}s") from None
         text = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
         raise MapscopeError(url, f"cannot connect: {text}") from None
     except TimeoutError:
         raise MapscopeError(url, f"timed out after {budget:g}s") from None
     except (http.client.HTTPException, OSError) as error:
         raise MapscopeError(url, f"the connection failed: {error}") from None
+    except (ValueError, UnicodeError) as error:
+        raise MapscopeError(url, f"not a valid URL: {error}") from None
     return b"".join(chunks)

@@ -8,10 +8,8 @@ first column of a group. Warnings become superscript footnotes, numbered per tab
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from rich.text import Text
 
@@ -255,17 +253,6 @@ def render_rich(report: BenchReport) -> Text:
     return out
 
 
-def _finite(value: Any) -> Any:
-    """JSON has no infinities: unbounded interval ends and undefined numbers become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_finite(item) for item in value]
-    return value
-
-
 def render_json(report: BenchReport) -> str:
     """The report as JSON: every table with its configuration, rows, cells (values, center, interval,
     test) and geometric means; ±inf interval ends are null."""
@@ -279,4 +266,4 @@ def render_json(report: BenchReport) -> str:
                     if source_cell.test is not None:
                         cell["test"]["text"] = source_cell.test.text
                         cell["test"]["significant"] = source_cell.test.significant
-    return dumps(_finite(data))
+    return dumps(data)

@@ -12,10 +12,8 @@ ten times slower than the compact one.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import fields
-from decimal import Decimal
 from typing import Any, TextIO
 
 import numpy as np
@@ -27,22 +25,6 @@ from mapscope.renderers.jsonout import dumps, to_jsonable
 
 # Cycles turned into Python objects at a time: bounds the memory of a long log's JSON.
 _SLICE = 8192
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return _number(value)
 
 
 def _milliseconds(micros: npt.NDArray[np.int64]) -> list[float]:
@@ -66,7 +48,7 @@ def _table_objects(table: Any, rows: npt.NDArray[np.int64]) -> list[dict[str, An
     columns = {}
     for f in fields(table):
         values = getattr(table, f.name)[rows].tolist()
-        columns[f.name] = [_number(v) for v in values] if f.type == "Floats" else values
+        columns[f.name] = [to_jsonable(v) for v in values] if f.type == "Floats" else values
     return _objects(columns)
 
 
@@ -159,7 +141,7 @@ def write(report: GcReport, out: TextIO) -> None:
     """Writes the document to `out`, one cycle at a time (a long log's JSON runs to gigabytes)."""
     joined = report.joined
     head = dumps(
-        _plain(
+        to_jsonable(
             to_jsonable(
                 {
                     "source": report.source,

@@ -7,7 +7,6 @@ the log's exact decimals as JSON numbers; the benchmark part is `mapscope bench 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,6 @@ from mapscope.renderers.profile_json import report_json
 from mapscope.runner.manifest import Manifest
 
 
-def _decimal_free(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {key: _decimal_free(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_decimal_free(item) for item in value]
-    return value
-
-
 def document(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> dict[str, Any]:
     gc = analysis.gc
     return {
@@ -35,9 +24,7 @@ def document(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> dict[s
         "manifest": manifest.to_json(),
         "gc": None
         if gc is None
-        else _decimal_free(
-            to_jsonable({"source": gc.source, "input": gc.input, "summary": gc.summary, "mmu": gc.mmu})
-        ),
+        else to_jsonable({"source": gc.source, "input": gc.input, "summary": gc.summary, "mmu": gc.mmu}),
         "benchmarks": None if analysis.bench is None else json.loads(render_json(analysis.bench)),
         "gc_per_op": [to_jsonable(row) for row in analysis.gc_per_op],
         "map_sites": [

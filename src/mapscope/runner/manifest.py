@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from mapscope.atomicfile import write_atomic
 from mapscope.errors import MapscopeError
+from mapscope.readers import jsontext
 
 FORMAT = "mapscope-run/1"
 MANIFEST = "manifest.json"
@@ -156,10 +157,16 @@ class _Checked:
         return None if value is None else int(value)
 
     def number(self, key: str) -> float:
-        return float(self._get(key, (int, float), False))
+        value = self.number_or_none(key)
+        if value is None:
+            raise MapscopeError(self.source, f"field {self.where}{key} is missing or not int/float")
+        return value
 
     def number_or_none(self, key: str) -> float | None:
+        """Every number of a manifest (times, sizes, CPU, RSS) is a non-negative quantity."""
         value = self._get(key, (int, float), True)
+        if value is not None and value < 0:
+            raise MapscopeError(self.source, f"field {self.where}{key} is negative ({value})")
         return None if value is None else float(value)
 
     def texts(self, key: str) -> tuple[str, ...]:
@@ -205,10 +212,7 @@ def read_manifest(run_dir: Path) -> Manifest:
         raise MapscopeError(source, f"cannot read: {error.strerror or error}") from None
     if len(raw) > _MAX_MANIFEST_BYTES:
         raise MapscopeError(source, f"larger than {_MAX_MANIFEST_BYTES >> 20} MiB; not a mapscope manifest")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise MapscopeError(source, f"not JSON: {error}") from None
+    data = jsontext.load(raw, source)
     top = _Checked(source, data, "")
     if top.text("format") != FORMAT:
         raise MapscopeError(source, f"format is {top.text('format')!r}, expected {FORMAT!r}")
