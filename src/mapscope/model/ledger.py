@@ -71,6 +71,8 @@ class Ledger:
         per-entry objects only add to what is live.
         """
         if objects <= 0:
+            # A tiny box that fits the current block is an allocation without a new block.
+            self.mallocs += max(0, mallocs or 0)
             return
         held = self._accounts.setdefault(account, _Account(cause, 0, bytes_each, scan_each))
         if held.objects and (held.bytes_each, held.scan_each) != (bytes_each, scan_each):

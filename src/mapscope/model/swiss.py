@@ -60,6 +60,7 @@ from mapscope.model.swiss_loads import (
     TableClass,
     cleared,
     delete_below,
+    filled,
 )
 from mapscope.model.versions import GoVersion
 
@@ -320,6 +321,9 @@ class SwissMachine(MapMachine):
         self.state = MapState(0, False, (), 0)
         self.live = 0
         self.next_key = 0
+        # Until the first hint, delete or clear, the structure is the split rule's closed form (`filled`);
+        # `state` is only built (by the step-wise model) when an operation needs the tables' occupancy.
+        self._pristine = True
 
     # -- ledger helpers
 
@@ -339,7 +343,8 @@ class SwissMachine(MapMachine):
     def _rescan_tables(self, dense: bool) -> None:
         """Table structs are allocated at their plain scan size; after an operation, what the collector
         counts for them depends on how many live ones share spans."""
-        scan = self._costs.table_scan(self.state.tables) if dense else TABLE_PTRDATA
+        tables = self._ledger.live_objects("tables")
+        scan = self._costs.table_scan(tables) if dense else TABLE_PTRDATA
         self._ledger.rescan("tables", scan)
 
     # -- applying events
@@ -410,6 +415,7 @@ class SwissMachine(MapMachine):
         if sized is None:
             return
         depth, capacity = sized
+        self._pristine = False
         reason = f"make with hint {hint}"
         self._alloc(f"dir-{1 << depth}", Cause.DIRECTORY, reason, self._costs.directory(1 << depth))
         self._alloc_tables(capacity, 1 << depth, reason)
@@ -420,42 +426,72 @@ class SwissMachine(MapMachine):
     def insert(self, count: int) -> None:
         if count <= 0:
             return
-        start = self.state
         self._rescan_tables(dense=False)
-        final, events = self._advancer.insert(start, count, self.next_key)
+        if self._pristine:
+            self._insert_pristine(count)
+        else:
+            self._insert_stepwise(count)
+        self.live += count
+        self.next_key += count
+        self._rescan_tables(dense=True)
+
+    def _insert_pristine(self, count: int) -> None:
+        start = filled(self.next_key, self._luck)
+
+        def growth(keys: int) -> tuple[int, Counter[Step]]:
+            done = filled(self.next_key + keys, self._luck)
+            return done.depth, done.events - start.events
+
+        self._replay(count, growth)
+
+    def _insert_stepwise(self, count: int) -> None:
+        start = self.state
+
+        def growth(keys: int) -> tuple[int, Counter[Step]]:
+            state, events = self._advancer.insert(start, keys, self.next_key, events_only=True)
+            return state.depth, events
+
+        final, _ = self._advancer.insert(start, count, self.next_key)
+        self._replay(count, growth)
+        self.state = final
+
+    def _replay(self, count: int, growth: Callable[[int], tuple[int, Counter[Step]]]) -> None:
+        """Put the growth of `count` inserts on the ledger: in bulk up to the insert of the last growth
+        step and of the last directory doubling, those one by one (they are where the peak is read)."""
+        start_depth, _ = growth(0)
+        final_depth, events = growth(count)
         checkpoints: set[int] = set()
         if events:
-            checkpoints.add(self._first(start, count, lambda s, e: e == events, gallop=True))
-            if final.depth > start.depth:
-                checkpoints.add(self._first(start, count, lambda s, e: s.depth == final.depth, gallop=False))
+            checkpoints.add(self._first(count, growth, lambda d, e: e == events, gallop=True))
+            if final_depth > start_depth:
+                checkpoints.add(self._first(count, growth, lambda d, e: d == final_depth, gallop=False))
         done, seen = 0, Counter[Step]()
         for at in sorted(checkpoints):
-            _, before = self._advancer.insert(start, at - 1, self.next_key, events_only=True)
-            _, after = self._advancer.insert(start, at, self.next_key, events_only=True)
+            _, before = growth(at - 1)
+            _, after = growth(at)
             self._bulk(before - seen)
             self._insert_entries(at - 1 - done)
             self._event(after - before)
             done, seen = at, after
         self._bulk(events - seen)
         self._insert_entries(count - done)
-        self.state = final
-        self.live += count
-        self.next_key += count
-        self._rescan_tables(dense=True)
 
     def _insert_entries(self, count: int) -> None:
         if count > 0:
             self._entries.insert(count)
 
+    @staticmethod
     def _first(
-        self, start: MapState, count: int, same: Callable[[MapState, Counter[Step]], bool], gallop: bool
+        count: int,
+        growth: Callable[[int], tuple[int, Counter[Step]]],
+        same: Callable[[int, Counter[Step]], bool],
+        gallop: bool,
     ) -> int:
         """The first key of this insert after which the structure matches the insert's end: a binary search,
         after a gallop back from the end if asked (in big maps the last growth is near it)."""
         low, high, step = 0, count, 1
         while gallop and high - step > 0:
-            state, events = self._advancer.insert(start, high - step, self.next_key, events_only=True)
-            if not same(state, events):
+            if not same(*growth(high - step)):
                 low = high - step
                 break
             high -= step
@@ -463,16 +499,22 @@ class SwissMachine(MapMachine):
         low += 1
         while low < high:
             mid = (low + high) // 2
-            state, events = self._advancer.insert(start, mid, self.next_key, events_only=True)
-            if same(state, events):
+            if same(*growth(mid)):
                 high = mid
             else:
                 low = mid + 1
         return low
 
+    def _materialize(self) -> None:
+        """Leave the closed form: the step-wise model's tables for the keys inserted so far."""
+        if self._pristine:
+            self._pristine = False
+            self.state, _ = self._advancer.insert(MapState(0, False, (), 0), self.next_key, 0)
+
     def delete(self, count: int) -> None:
         if count <= 0:
             return
+        self._materialize()
         fraction = count / self.live if self.live else 1.0
         self._entries.delete(count)
         self.live -= count
@@ -489,6 +531,7 @@ class SwissMachine(MapMachine):
         self.state = replace(state, classes=classes, oldest=cut)
 
     def clear(self) -> None:
+        self._materialize()
         state = self.state
         tombs = any(c.tombs > 0 for c in state.classes)
         if self.live == 0 and not (tombs and self._costs.rules.clear_after_deletes):

@@ -119,7 +119,11 @@ def binomial_quantile(trials: int, p: float, luck: float) -> tuple[int, float]:
         return 0, luck
     if p >= 1.0:
         return trials, luck
-    if trials <= _EXACT_BINOMIAL:
+    if p > 0.5:
+        # Counted from the other side, where the first term does not underflow.
+        failed, rest = binomial_quantile(trials, 1.0 - p, 1.0 - luck)
+        return trials - failed, 1.0 - rest
+    if trials <= _EXACT_BINOMIAL and trials * math.log1p(-p) > -700.0:
         term = math.exp(trials * math.log1p(-p))
         below, total, k, ratio = 0.0, term, 0, p / (1.0 - p)
         while total < luck and k < trials:
@@ -806,3 +810,76 @@ def _closed_keys(shape: Shape) -> float:
 def cleared(classes: tuple[TableClass, ...]) -> tuple[TableClass, ...]:
     """Every table emptied, tombstones and all; capacities and depths stay."""
     return tuple(TableClass(c.depth, c.capacity, c.tables, 0.0, 0.0, luck=c.luck) for c in classes)
+
+
+# -- a map filled from empty: the split rule in closed form ---------------------------------------------
+
+SPLIT_AT = growth_limit(MAX_TABLE_CAPACITY) + 1
+"""A 1024-slot table splits on the key that would be its 897th."""
+_TAIL_CUT = 40.0
+
+
+def split_chance(keys: int, depth: int) -> float:
+    """P(at least SPLIT_AT of `keys` keys share a given depth-bit hash prefix): the count is Binomial(keys,
+    2^-depth); a normal tail with continuity and skew (Cornish-Fisher) corrections."""
+    p = 2.0**-depth
+    mean = keys * p
+    var = mean * (1.0 - p)
+    if var <= 0.0:
+        return 1.0 if mean >= SPLIT_AT else 0.0
+    sd = math.sqrt(var)
+    z = (SPLIT_AT - 0.5 - mean) / sd
+    if z > _TAIL_CUT:
+        return 0.0
+    if z < -_TAIL_CUT:
+        return 1.0
+    skew = (1.0 - 2.0 * p) / sd
+    return _cdf(-(z - skew * (z * z - 1.0) / 6.0))
+
+
+def _split_depths(keys: int) -> range:
+    """The depths whose prefixes can hold SPLIT_AT keys at all (beyond them no split can happen)."""
+    if keys < SPLIT_AT:
+        return range(0)
+    return range((keys // SPLIT_AT).bit_length() + 1)
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A map of `keys` keys inserted from empty: its growth steps so far and its directory depth."""
+
+    events: Counter[Step]
+    depth: int
+
+
+def filled(keys: int, luck: float) -> Filled:
+    """The growth of a map after `keys` inserts from empty (no hint, no deletes), at quantile `luck`.
+
+    Tables split by hash prefix: the table of prefix P (d bits) splits once SPLIT_AT keys have prefix P, so
+    the splits at depth d number those of the 2^d prefixes that hold SPLIT_AT keys; their counts are
+    Binomial(keys, 2^-d), negatively correlated, so the count of splits is at most as spread as
+    Binomial(2^d, split_chance). Every depth takes the same quantile, which spreads the total of splits as
+    widely as any dependence between depths can (and keeps each depth's splits monotone in `keys`).
+    """
+    events: Counter[Step] = Counter()
+    if keys <= 0:
+        return Filled(events, 0)
+    events["group", 0] = 1
+    if keys <= SLOTS:
+        return Filled(events, 0)
+    events["table", 0] = 1
+    capacity = 2 * SLOTS
+    while capacity < MAX_TABLE_CAPACITY and keys > growth_limit(capacity):
+        events["grow", capacity] = 1
+        capacity *= 2
+    depth, parents = 0, 1
+    for level in _split_depths(keys):
+        chance = split_chance(keys, level)
+        splits = min(2 * parents if level else 1, binomial_quantile(1 << level, chance, luck)[0])
+        if splits <= 0:
+            break
+        events["split", level] = splits
+        depth, parents = level + 1, splits
+    for level in range(1, depth + 1):
+        events["dir", 1 << level] = 1
+    return Filled(events, depth)
