@@ -1,6 +1,6 @@
 """Regenerate tests/fixtures/swiss/<target>.json: Swiss-table behaviour that changed between releases.
 
-    .venv/bin/python scripts/gen_swiss_fixtures.py
+    .venv/bin/python scripts/gen_swiss_fixtures.py [--target go1.26.6 ...]
 
 Each case isolates one rule of the Swiss-table model on the real runtimes (Go 1.24, 1.25, 1.26, 1.27):
 tombstones piling up under queue-like churn until a table splits (1.24) or being pruned before it
@@ -12,6 +12,7 @@ harness (the same program `mapscope measure` builds), targets one after the othe
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -50,9 +51,16 @@ CASES: tuple[Case, ...] = (
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--target", action="append", help="target label, e.g. go1.26.6 (repeatable)")
+    args = parser.parse_args()
     started = time.monotonic()
     try:
         for target in TARGETS:
+            if args.target and target.label not in args.target:
+                continue
             binary = runner.build(CASES, target)
             measured = [runner.run_case(binary, case, target, REPS) for case in CASES]
             fixtures.write(OUT / fixtures.file_name(target), target, measured)

@@ -31,6 +31,9 @@ class MapMachine(Protocol):
 
     def clear(self) -> None: ...
 
+    def only_final_readings(self) -> None:
+        """From now on only the state after each operation is read, not the peak within it."""
+
 
 MachineFactory = Callable[[Ledger, Entries, float], MapMachine]
 EntriesFactory = Callable[[Ledger], Entries]
@@ -93,7 +96,8 @@ def run_branches(
     hint: int | None,
     luck: float,
 ) -> list[Run]:
-    """The runs of `prefix + branch` for every branch, doing the shared prefix once."""
+    """The runs of `prefix + branch` for every branch, doing the shared prefix once. Within a branch's own
+    operations the peak is only read at their ends (a branch is asked for what it leaves behind)."""
     for branch in branches:
         validate(prefix + branch)
     state = _Pass(machine_for, entries_for, hint, luck)
@@ -102,6 +106,7 @@ def run_branches(
     runs = []
     for branch in branches:
         copy = pickle.loads(pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
+        copy.machine.only_final_readings()
         for op in branch:
             copy.apply(op)
         runs.append(copy.run())

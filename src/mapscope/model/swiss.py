@@ -324,6 +324,7 @@ class SwissMachine(MapMachine):
         # Until the first hint, delete or clear, the structure is the split rule's closed form (`filled`);
         # `state` is only built (by the step-wise model) when an operation needs the tables' occupancy.
         self._pristine = True
+        self._peaks = True
 
     # -- ledger helpers
 
@@ -442,7 +443,7 @@ class SwissMachine(MapMachine):
             done = filled(self.next_key + keys, self._luck)
             return done.depth, done.events - start.events
 
-        self._replay(count, growth)
+        self._replay(count, growth, growth(count))
 
     def _insert_stepwise(self, count: int) -> None:
         start = self.state
@@ -451,17 +452,26 @@ class SwissMachine(MapMachine):
             state, events = self._advancer.insert(start, keys, self.next_key, events_only=True)
             return state.depth, events
 
-        final, _ = self._advancer.insert(start, count, self.next_key)
-        self._replay(count, growth)
+        final, events = self._advancer.insert(start, count, self.next_key)
+        self._replay(count, growth, (final.depth, events))
         self.state = final
 
-    def _replay(self, count: int, growth: Callable[[int], tuple[int, Counter[Step]]]) -> None:
-        """Put the growth of `count` inserts on the ledger: in bulk up to the insert of the last growth
-        step and of the last directory doubling, those one by one (they are where the peak is read)."""
-        start_depth, _ = growth(0)
-        final_depth, events = growth(count)
+    def only_final_readings(self) -> None:
+        self._peaks = False
+
+    def _replay(
+        self,
+        count: int,
+        growth: Callable[[int], tuple[int, Counter[Step]]],
+        end: tuple[int, Counter[Step]],
+    ) -> None:
+        """Put the growth of `count` inserts (`end`: the depth and steps after all of them) on the ledger:
+        in bulk up to the insert of the last growth step and of the last directory doubling, those one by
+        one (they are where the peak is read)."""
+        final_depth, events = end
+        start_depth = self.state.depth if not self._pristine else growth(0)[0]
         checkpoints: set[int] = set()
-        if events:
+        if events and self._peaks:
             checkpoints.add(self._first(count, growth, lambda d, e: e == events, gallop=True))
             if final_depth > start_depth:
                 checkpoints.add(self._first(count, growth, lambda d, e: d == final_depth, gallop=False))

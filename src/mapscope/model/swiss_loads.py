@@ -816,32 +816,40 @@ def cleared(classes: tuple[TableClass, ...]) -> tuple[TableClass, ...]:
 
 SPLIT_AT = growth_limit(MAX_TABLE_CAPACITY) + 1
 """A 1024-slot table splits on the key that would be its 897th."""
-_TAIL_CUT = 40.0
+_SURE = 9.0
+"""Prefix counts this many standard deviations from SPLIT_AT split always or never (at 2^30 prefixes a
+9-sigma tail still leaves under one seed in a million)."""
+_EXACT_SPREAD = 50.0
 
 
-def split_chance(keys: int, depth: int) -> float:
-    """P(at least SPLIT_AT of `keys` keys share a given depth-bit hash prefix): the count is Binomial(keys,
-    2^-depth); a normal tail with continuity and skew (Cornish-Fisher) corrections."""
+def _split_z(keys: int, depth: int) -> tuple[float, float]:
+    """How many standard deviations SPLIT_AT lies above the mean count of a depth-bit hash prefix (the
+    count is Binomial(keys, 2^-depth)), with its continuity correction; and the count's skewness."""
     p = 2.0**-depth
     mean = keys * p
     var = mean * (1.0 - p)
     if var <= 0.0:
-        return 1.0 if mean >= SPLIT_AT else 0.0
+        return (-math.inf if mean >= SPLIT_AT else math.inf), 0.0
     sd = math.sqrt(var)
-    z = (SPLIT_AT - 0.5 - mean) / sd
-    if z > _TAIL_CUT:
-        return 0.0
-    if z < -_TAIL_CUT:
-        return 1.0
-    skew = (1.0 - 2.0 * p) / sd
+    return (SPLIT_AT - 0.5 - mean) / sd, (1.0 - 2.0 * p) / sd
+
+
+def split_chance(keys: int, depth: int) -> float:
+    """P(at least SPLIT_AT of `keys` keys share a given depth-bit hash prefix): a normal tail with
+    continuity and skew (Cornish-Fisher) corrections."""
+    z, skew = _split_z(keys, depth)
+    if math.isinf(z):
+        return 0.0 if z > 0 else 1.0
     return _cdf(-(z - skew * (z * z - 1.0) / 6.0))
 
 
-def _split_depths(keys: int) -> range:
-    """The depths whose prefixes can hold SPLIT_AT keys at all (beyond them no split can happen)."""
-    if keys < SPLIT_AT:
-        return range(0)
-    return range((keys // SPLIT_AT).bit_length() + 1)
+def _split_count(trials: int, chance: float, luck: float) -> int:
+    """The `luck` quantile of Binomial(trials, chance): exact while narrow, else normal."""
+    spread = trials * chance * (1.0 - chance)
+    if spread <= _EXACT_SPREAD:
+        return binomial_quantile(trials, chance, luck)[0]
+    mean = trials * chance
+    return max(0, min(trials, math.ceil(mean + _probit(luck) * math.sqrt(spread) - 0.5)))
 
 
 @dataclass(frozen=True)
@@ -873,9 +881,12 @@ def filled(keys: int, luck: float) -> Filled:
         events["grow", capacity] = 1
         capacity *= 2
     depth, parents = 0, 1
-    for level in _split_depths(keys):
-        chance = split_chance(keys, level)
-        splits = min(2 * parents if level else 1, binomial_quantile(1 << level, chance, luck)[0])
+    for level in range(64):
+        z, _ = _split_z(keys, level)
+        if z > _SURE:
+            break
+        most = 2 * parents if level else 1
+        splits = most if z < -_SURE else min(most, _split_count(1 << level, split_chance(keys, level), luck))
         if splits <= 0:
             break
         events["split", level] = splits

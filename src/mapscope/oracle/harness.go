@@ -75,14 +75,15 @@ func scanBytes() int64 {
 }
 
 // scanCollections is how many collections collectAndScan runs.
-const scanCollections = 5
+const scanCollections = 3
 
 var scans [scanCollections]int64
 
-// collectAndScan runs several collections and returns the median of the scannable heap they report. From
-// Go 1.26 the collector (Green Tea) counts an object's scan work differently depending on whether it
-// scanned the object alone or with its span, which varies from one collection to the next for the same
-// heap, so a single reading is noisy by a few runtime objects; the median of five is not.
+// collectAndScan runs several collections and returns the median of the scannable heap they report. The
+// runner turns off Go 1.26's AVX-512 span scanner (GODEBUG=cpu.avx512bw=off), which counts a small-object
+// span's objects whole when enough of them were marked before the span was visited, something that
+// changes from one collection to the next for the same heap; without it every object counts up to its
+// last pointer word, as on every other CPU and release. The median guards against anything else.
 func collectAndScan() int64 {
 	for i := range scans {
 		runtime.GC()
@@ -110,105 +111,26 @@ func warmTimers() {
 	}
 }
 
-// The size classes of small objects whose spans carry inline mark bits (16 to 512 bytes, one page each).
-// Go 1.26's collector scans the marked objects of such a span together and, on CPUs with the AVX-512 span
-// scanner, counts them whole once at least an eighth of the span is marked (up to their last pointer word
-// otherwise). A map object put into a hole of a span holding the harness's own objects would change what
-// the collector counts for those, so before the map allocates, fillSpans plugs every hole with garbage.
-var smallClasses = []uintptr{
-	16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
-	288, 320, 352, 384, 416, 448, 480, 512,
-}
-
-const (
-	spanBytes       = 8192
-	spanUsableBytes = spanBytes - 128 - 128 // less the inline mark bits and the heap bits
-)
-
-var (
-	fillerTypes []reflect.Type
-	fillerSink  unsafe.Pointer
-
-	// What the fillers allocated since the baseline (taken off total_alloc and mallocs), and the bytes
-	// of them still on the heap until the next collection (taken off a peak read before it).
-	fillTotal, fillMallocs, fillPending int64
-)
-
-// prepareFillers makes one pointer-bearing type per small size class, exactly the class's size.
-func prepareFillers() {
-	for _, size := range smallClasses {
-		fields := []reflect.StructField{
-			{Name: "Pad", Type: reflect.ArrayOf(int(size/8-1), reflect.TypeOf(uintptr(0)))},
-			{Name: "P", Type: reflect.TypeOf(unsafe.Pointer(nil))},
-		}
-		fillerTypes = append(fillerTypes, reflect.StructOf(fields))
-	}
-}
-
-// fillSpans allocates garbage into every free slot of the pointer-bearing small-object spans and then
-// into one whole fresh span of each class: the allocator hands out a fresh span only when no partly free
-// one is left, so the map's objects that follow get spans of their own. The garbage is unmarked at the
-// next collection, which frees it. Called right after a collection, which sweeps every span.
-func fillSpans() {
-	runtime.ReadMemStats(&stats)
-	heap, total, mallocs := stats.HeapAlloc, stats.TotalAlloc, stats.Mallocs
-	for class, t := range fillerTypes {
-		size := smallClasses[class]
-		perSpan := int(spanUsableBytes / size)
-		run := 0
-		var previous uintptr
-		for run < perSpan {
-			fillerSink = reflect.New(t).UnsafePointer()
-			addr := uintptr(fillerSink)
-			switch {
-			case addr%spanBytes == 0:
-				run = 1
-			case run > 0 && addr == previous+size:
-				run++
-			default:
-				run = 0
-			}
-			previous = addr
-		}
-	}
-	fillerSink = nil
-	runtime.ReadMemStats(&stats)
-	fillTotal += int64(stats.TotalAlloc - total)
-	fillMallocs += int64(stats.Mallocs - mallocs)
-	fillPending = int64(stats.HeapAlloc - heap)
-}
-
-// collect runs one collection, which frees the fillers, and plugs the holes again.
-func collect() {
-	runtime.GC()
-	fillPending = 0
-	fillSpans()
-}
-
 func takeBaseline() {
 	baseScan = collectAndScan()
 	runtime.ReadMemStats(&stats)
 	baseHeap, baseTotal, baseMallocs = int64(stats.HeapAlloc), int64(stats.TotalAlloc), int64(stats.Mallocs)
-	fillTotal, fillMallocs = 0, 0
-	fillSpans()
 }
 
 // settle collects, then reads every counter relative to the baseline.
 func settle(peak int64) row {
 	scan := collectAndScan()
-	fillPending = 0
 	runtime.ReadMemStats(&stats)
 	r := row{
 		retained:   int64(stats.HeapAlloc) - baseHeap,
-		totalAlloc: int64(stats.TotalAlloc) - baseTotal - fillTotal,
-		mallocs:    int64(stats.Mallocs) - baseMallocs - fillMallocs,
+		totalAlloc: int64(stats.TotalAlloc) - baseTotal,
+		mallocs:    int64(stats.Mallocs) - baseMallocs,
 		gcScan:     scan - baseScan,
 		peak:       -1,
 	}
 	if peak >= 0 {
 		r.peak = max(peak, r.retained)
 	}
-	fillSpans()
 	return r
 }
 
@@ -408,7 +330,6 @@ func Measure[M ~map[K]V, K comparable, V any](mp *M, s *Spec, reps int) {
 	// The first collections after start-up allocate once (runtime bookkeeping); two dry cycles move that,
 	// and the first use of ReadMemStats and metrics.Read, before any baseline.
 	warmTimers()
-	prepareFillers()
 	for range 2 {
 		takeBaseline()
 		settle(-1)
@@ -463,9 +384,10 @@ func Measure[M ~map[K]V, K comparable, V any](mp *M, s *Spec, reps int) {
 						expected += uint64(boxCost[j])
 					}
 					if stats.Mallocs-previous > expected {
-						peak = max(peak, int64(stats.HeapAlloc)-baseHeap-fillPending)
-						collect()
-						peak = max(peak, int64(stats.HeapAlloc)-baseHeap-fillPending)
+						peak = max(peak, int64(stats.HeapAlloc)-baseHeap)
+						runtime.GC()
+						runtime.ReadMemStats(&stats)
+						peak = max(peak, int64(stats.HeapAlloc)-baseHeap)
 					}
 					previous = stats.Mallocs
 				}

@@ -1,7 +1,7 @@
 """Building the oracle program with a real Go toolchain and turning its output into measurements.
 
 Protocol (see harness.go): one process per case, GOMAXPROCS=1 and the collector off, so the only
-collections are the ones the harness forces. Per repetition the harness collects twice and takes a
+collections are the ones the harness forces, and Go 1.26's AVX-512 span scanner off (SCAN_GODEBUG). Per repetition the harness collects twice and takes a
 baseline (HeapAlloc, TotalAlloc, Mallocs from runtime.ReadMemStats and the runtime/metrics figure
 /gc/scan/heap:bytes); it then makes the map, and after `make` and after each operation collects and reads
 again. Every figure is relative to that baseline:
@@ -46,6 +46,12 @@ from mapscope.oracle.program import go_module
 DEFAULT_REPS = 5
 DEFAULT_TIMEOUT = 600.0
 BUILD_TIMEOUT = 600.0
+# Go 1.26+ on CPUs with AVX-512 scans a small-object span whose marked objects are dense enough with a
+# packed scanner and counts those objects whole in /gc/scan/heap:bytes; whether the marks of a span are
+# dense when it is visited varies from one collection to the next (GODEBUG=gctrace=2 shows the same objects
+# counted densely in one cycle and sparsely in the next), so the oracle turns that scanner off and measures
+# what the collector counts everywhere else: each object up to its last pointer word.
+SCAN_GODEBUG = "cpu.avx512bw=off"
 _FIELDS = ("retained", "total_alloc", "mallocs", "gc_scan", "peak")
 _COMPILER_ERROR_RE = re.compile(r"^(?:\./)?([\w./-]+\.go):(\d+):(?:\d+:)? (.*)$")
 _MAX_OUTPUT_LINE = 4096
@@ -262,7 +268,13 @@ def run_case(
     source = f"{case.id} ({target.label})"
     if not 1 <= reps <= 1000:
         raise MapscopeError("--reps", f"{reps} is outside 1..1000")
-    env = {"GOMAXPROCS": "1", "GOGC": "off", "GOTRACEBACK": "single", "PATH": os.environ.get("PATH", "")}
+    env = {
+        "GOMAXPROCS": "1",
+        "GOGC": "off",
+        "GODEBUG": SCAN_GODEBUG,
+        "GOTRACEBACK": "single",
+        "PATH": os.environ.get("PATH", ""),
+    }
     try:
         done = subprocess.run(
             [str(binary), case.id, str(reps)],
