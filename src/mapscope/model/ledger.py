@@ -110,15 +110,6 @@ class Ledger:
         self.gc_scan -= count * held.scan_each
         self._event(Action.FREE, held.cause, reason, count, count * held.bytes_each)
 
-    def rescan(self, account: str, scan_each: int) -> None:
-        """Change the scanned bytes of each live object of an account: Go 1.26+'s collector counts the
-        objects of a densely marked span whole, so their scan cost depends on how many there are."""
-        held = self._accounts.get(account)
-        if held is None:
-            return
-        self.gc_scan += held.objects * (scan_each - held.scan_each)
-        held.scan_each = scan_each
-
     def live_objects(self, account: str) -> int:
         held = self._accounts.get(account)
         return held.objects if held else 0

@@ -26,8 +26,9 @@ Version differences (each is a case in the model):
 - 1.25: before growing, the fast assignment paths (4- and 8-byte pointer-free keys, strings) prune
   tombstones no probe needs (the generic path, taken by every other key type and by values over 128
   bytes, never does); clear also resets a map whose entries were all deleted if a tombstone may remain.
-- 1.26: the garbage collector (green tea) counts a densely marked span's objects whole on CPUs with the
-  AVX-512 span scanner: 31 or more live table structs are scanned as 32 bytes each, not 24.
+- 1.26: no change to maps. (Its collector, on CPUs with the AVX-512 span scanner, counts a small-object
+  span's objects whole in /gc/scan/heap:bytes when enough were marked before the span was visited, which
+  varies from one collection to the next; the model, like the oracle, counts without that scanner.)
 - 1.27: the 8-byte pointer key path (`map[*T]V`) prunes tombstones too; the small map grows on a failed
   slot search rather than on a count (same allocations).
 
@@ -40,7 +41,7 @@ whole size-class slot (so the slot's tail counts); a large object is tiled over 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
@@ -56,11 +57,13 @@ from mapscope.model.swiss_loads import (
     MAX_TABLE_CAPACITY,
     SLOTS,
     Filler,
+    Signature,
     Step,
     TableClass,
     cleared,
     delete_below,
-    filled,
+    filled_events,
+    filled_signature,
 )
 from mapscope.model.versions import GoVersion
 
@@ -70,7 +73,6 @@ TABLE_SIZE = 32
 TABLE_PTRDATA = 24
 SMALL_MAP_ENTRIES = SLOTS
 MAX_ALLOC = 1 << 48
-DENSE_SPAN_BYTES = 8192 - 128 - 128  # a 1-page span less its inline mark bits and heap bits
 
 
 class AssignPath(StrEnum):
@@ -89,7 +91,6 @@ class Rules:
 
     prune_tombstones: bool
     clear_after_deletes: bool
-    dense_spans: bool
 
     @classmethod
     def of(cls, version: GoVersion, path: AssignPath) -> Rules:
@@ -99,7 +100,6 @@ class Rules:
         return cls(
             prune_tombstones=version.minor >= 25 and path in pruning_paths,
             clear_after_deletes=version.minor >= 25,
-            dense_spans=version.minor >= 26,
         )
 
 
@@ -217,14 +217,6 @@ class Costs:
     def directory(self, length: int) -> Piece:
         return array_piece(PTR_SIZE, (0,), length)
 
-    def table_scan(self, tables: int) -> int:
-        """Scan bytes per live table struct: Go 1.26+ counts a span's objects whole once at least an
-        eighth of its slots are marked (taking the map's table structs to share spans)."""
-        per_span = DENSE_SPAN_BYTES // self.table.heap_bytes
-        if self.rules.dense_spans and tables >= per_span // 8:
-            return self.table.heap_bytes
-        return TABLE_PTRDATA
-
 
 @lru_cache(maxsize=1024)
 def _groups_piece(layout: SwissLayout, groups: int) -> Piece:
@@ -321,7 +313,8 @@ class SwissMachine(MapMachine):
         self.state = MapState(0, False, (), 0)
         self.live = 0
         self.next_key = 0
-        # Until the first hint, delete or clear, the structure is the split rule's closed form (`filled`);
+        # Until the first hint, delete or clear, the structure is the split rule's closed form
+        # (`filled_signature`);
         # `state` is only built (by the step-wise model) when an operation needs the tables' occupancy.
         self._pristine = True
         self._peaks = True
@@ -340,13 +333,6 @@ class SwissMachine(MapMachine):
     def _free_tables(self, capacity: int, count: int, reason: str) -> None:
         self._ledger.release("tables", reason, count)
         self._ledger.release(f"groups-{capacity}", reason, count)
-
-    def _rescan_tables(self, dense: bool) -> None:
-        """Table structs are allocated at their plain scan size; after an operation, what the collector
-        counts for them depends on how many live ones share spans."""
-        tables = self._ledger.live_objects("tables")
-        scan = self._costs.table_scan(tables) if dense else TABLE_PTRDATA
-        self._ledger.rescan("tables", scan)
 
     # -- applying events
 
@@ -422,38 +408,41 @@ class SwissMachine(MapMachine):
         self._alloc_tables(capacity, 1 << depth, reason)
         tables = TableClass(depth, capacity, 1 << depth, 0.0, 0.0, luck=self._luck)
         self.state = MapState(None, False, (tables,), depth)
-        self._rescan_tables(dense=True)
 
     def insert(self, count: int) -> None:
         if count <= 0:
             return
-        self._rescan_tables(dense=False)
         if self._pristine:
             self._insert_pristine(count)
         else:
             self._insert_stepwise(count)
         self.live += count
         self.next_key += count
-        self._rescan_tables(dense=True)
 
     def _insert_pristine(self, count: int) -> None:
-        start = filled(self.next_key, self._luck)
+        start_events = filled_events(filled_signature(self.next_key, self._luck))
 
-        def growth(keys: int) -> tuple[int, Counter[Step]]:
-            done = filled(self.next_key + keys, self._luck)
-            return done.depth, done.events - start.events
+        def probe(keys: int) -> tuple[int, Signature]:
+            signature = filled_signature(self.next_key + keys, self._luck)
+            return len(signature[1]), signature
 
-        self._replay(count, growth, growth(count))
+        def growth(keys: int) -> Counter[Step]:
+            return filled_events(probe(keys)[1]) - start_events
+
+        self._replay(count, probe, growth, probe(count), growth(count))
 
     def _insert_stepwise(self, count: int) -> None:
         start = self.state
 
-        def growth(keys: int) -> tuple[int, Counter[Step]]:
+        def probe(keys: int) -> tuple[int, tuple[tuple[Step, int], ...]]:
             state, events = self._advancer.insert(start, keys, self.next_key, events_only=True)
-            return state.depth, events
+            return state.depth, tuple(sorted(events.items()))
+
+        def growth(keys: int) -> Counter[Step]:
+            return self._advancer.insert(start, keys, self.next_key, events_only=True)[1]
 
         final, events = self._advancer.insert(start, count, self.next_key)
-        self._replay(count, growth, (final.depth, events))
+        self._replay(count, probe, growth, (final.depth, tuple(sorted(events.items()))), events)
         self.state = final
 
     def only_final_readings(self) -> None:
@@ -462,23 +451,25 @@ class SwissMachine(MapMachine):
     def _replay(
         self,
         count: int,
-        growth: Callable[[int], tuple[int, Counter[Step]]],
-        end: tuple[int, Counter[Step]],
+        probe: Callable[[int], tuple[int, Hashable]],
+        growth: Callable[[int], Counter[Step]],
+        end: tuple[int, Hashable],
+        events: Counter[Step],
     ) -> None:
-        """Put the growth of `count` inserts (`end`: the depth and steps after all of them) on the ledger:
-        in bulk up to the insert of the last growth step and of the last directory doubling, those one by
-        one (they are where the peak is read)."""
-        final_depth, events = end
-        start_depth = self.state.depth if not self._pristine else growth(0)[0]
+        """Put the growth of `count` inserts on the ledger: in bulk up to the insert of the last growth
+        step and of the last directory doubling, those one by one (they are where the peak is read).
+        `probe(k)` is the directory depth and a signature of the growth after k of the inserts, `end` that
+        after all of them; `growth(k)` the steps taken by then, `events` all of them."""
+        final_depth, final = end
         checkpoints: set[int] = set()
         if events and self._peaks:
-            checkpoints.add(self._first(count, growth, lambda d, e: e == events, gallop=True))
-            if final_depth > start_depth:
-                checkpoints.add(self._first(count, growth, lambda d, e: d == final_depth, gallop=False))
+            checkpoints.add(self._first(count, lambda k: probe(k)[1] == final, gallop=True))
+            if final_depth > probe(0)[0]:
+                checkpoints.add(self._first(count, lambda k: probe(k)[0] == final_depth, gallop=False))
         done, seen = 0, Counter[Step]()
         for at in sorted(checkpoints):
-            _, before = growth(at - 1)
-            _, after = growth(at)
+            before = growth(at - 1)
+            after = growth(at)
             self._bulk(before - seen)
             self._insert_entries(at - 1 - done)
             self._event(after - before)
@@ -491,17 +482,12 @@ class SwissMachine(MapMachine):
             self._entries.insert(count)
 
     @staticmethod
-    def _first(
-        count: int,
-        growth: Callable[[int], tuple[int, Counter[Step]]],
-        same: Callable[[int, Counter[Step]], bool],
-        gallop: bool,
-    ) -> int:
-        """The first key of this insert after which the structure matches the insert's end: a binary search,
-        after a gallop back from the end if asked (in big maps the last growth is near it)."""
+    def _first(count: int, same: Callable[[int], bool], gallop: bool) -> int:
+        """The first key of this insert after which `same` holds (and stays so): a binary search, after a
+        gallop back from the end if asked (in big maps the last growth is near it)."""
         low, high, step = 0, count, 1
         while gallop and high - step > 0:
-            if not same(*growth(high - step)):
+            if not same(high - step):
                 low = high - step
                 break
             high -= step
@@ -509,7 +495,7 @@ class SwissMachine(MapMachine):
         low += 1
         while low < high:
             mid = (low + high) // 2
-            if same(*growth(mid)):
+            if same(mid):
                 high = mid
             else:
                 low = mid + 1

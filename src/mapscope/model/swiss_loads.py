@@ -852,35 +852,18 @@ def _split_count(trials: int, chance: float, luck: float) -> int:
     return max(0, min(trials, math.ceil(mean + _probit(luck) * math.sqrt(spread) - 0.5)))
 
 
-@dataclass(frozen=True)
-class Filled:
-    """A map of `keys` keys inserted from empty: its growth steps so far and its directory depth."""
+def split_profile(keys: int, luck: float) -> tuple[int, ...]:
+    """How many tables split at each depth 0, 1, ... (to the deepest that had any) after `keys` inserts
+    into a map from empty (no hint, no deletes), at quantile `luck`.
 
-    events: Counter[Step]
-    depth: int
-
-
-def filled(keys: int, luck: float) -> Filled:
-    """The growth of a map after `keys` inserts from empty (no hint, no deletes), at quantile `luck`.
-
-    Tables split by hash prefix: the table of prefix P (d bits) splits once SPLIT_AT keys have prefix P, so
-    the splits at depth d number those of the 2^d prefixes that hold SPLIT_AT keys; their counts are
-    Binomial(keys, 2^-d), negatively correlated, so the count of splits is at most as spread as
-    Binomial(2^d, split_chance). Every depth takes the same quantile, which spreads the total of splits as
-    widely as any dependence between depths can (and keeps each depth's splits monotone in `keys`).
+    The table of hash prefix P (d bits) splits once SPLIT_AT keys have prefix P, so the splits at depth d
+    are those of the 2^d prefixes that hold SPLIT_AT keys. Their counts are Binomial(keys, 2^-d) and
+    negatively correlated, so the number of splits is at most as spread as Binomial(2^d, split_chance).
+    Every depth takes the same quantile: that spreads the total of splits as widely as any dependence
+    between depths can, and keeps each depth's splits monotone in `keys`.
     """
-    events: Counter[Step] = Counter()
-    if keys <= 0:
-        return Filled(events, 0)
-    events["group", 0] = 1
-    if keys <= SLOTS:
-        return Filled(events, 0)
-    events["table", 0] = 1
-    capacity = 2 * SLOTS
-    while capacity < MAX_TABLE_CAPACITY and keys > growth_limit(capacity):
-        events["grow", capacity] = 1
-        capacity *= 2
-    depth, parents = 0, 1
+    profile: list[int] = []
+    parents = 1
     for level in range(64):
         z, _ = _split_z(keys, level)
         if z > _SURE:
@@ -889,8 +872,39 @@ def filled(keys: int, luck: float) -> Filled:
         splits = most if z < -_SURE else min(most, _split_count(1 << level, split_chance(keys, level), luck))
         if splits <= 0:
             break
+        profile.append(splits)
+        parents = splits
+    return tuple(profile)
+
+
+def _growth_steps(keys: int) -> int:
+    """How many of the first table's deterministic steps `keys` inserts have taken: its group, the table
+    it becomes at the 9th key, and each doubling up to 1024 slots."""
+    if keys <= SLOTS:
+        return min(keys, 1)
+    steps, capacity = 2, 2 * SLOTS
+    while capacity < MAX_TABLE_CAPACITY and keys > growth_limit(capacity):
+        steps, capacity = steps + 1, capacity * 2
+    return steps
+
+
+Signature = tuple[int, tuple[int, ...]]
+"""What a map filled from empty has been through: its first table's steps and its splits by depth."""
+
+
+def filled_signature(keys: int, luck: float) -> Signature:
+    return _growth_steps(keys), split_profile(keys, luck)
+
+
+def filled_events(signature: Signature) -> Counter[Step]:
+    """The growth steps behind a signature, as the machine allocates them."""
+    steps, profile = signature
+    events: Counter[Step] = Counter()
+    kinds: list[Step] = [("group", 0), ("table", 0)]
+    kinds += [("grow", SLOTS << k) for k in range(1, MAX_TABLE_CAPACITY.bit_length() - SLOTS.bit_length())]
+    for step in kinds[:steps]:
+        events[step] = 1
+    for level, splits in enumerate(profile):
         events["split", level] = splits
-        depth, parents = level + 1, splits
-    for level in range(1, depth + 1):
-        events["dir", 1 << level] = 1
-    return Filled(events, depth)
+        events["dir", 2 << level] = 1
+    return events
