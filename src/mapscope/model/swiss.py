@@ -313,10 +313,11 @@ class SwissMachine(MapMachine):
         self.state = MapState(0, False, (), 0)
         self.live = 0
         self.next_key = 0
-        # Until the first hint, delete or clear, the structure is the split rule's closed form
-        # (`filled_signature`);
-        # `state` is only built (by the step-wise model) when an operation needs the tables' occupancy.
+        # Until the first hint, delete or clear, inserts follow the split rule's closed form
+        # (`filled_signature`). `state` is only built (by the step-wise model) when an insert after a delete
+        # or clear needs the tables' occupancy; until then those operations wait in `_pending`.
         self._pristine = True
+        self._pending: list[tuple[str, int, int, float]] | None = []
         self._peaks = True
 
     # -- ledger helpers
@@ -403,6 +404,7 @@ class SwissMachine(MapMachine):
             return
         depth, capacity = sized
         self._pristine = False
+        self._pending = None
         reason = f"make with hint {hint}"
         self._alloc(f"dir-{1 << depth}", Cause.DIRECTORY, reason, self._costs.directory(1 << depth))
         self._alloc_tables(capacity, 1 << depth, reason)
@@ -415,6 +417,7 @@ class SwissMachine(MapMachine):
         if self._pristine:
             self._insert_pristine(count)
         else:
+            self._materialize()
             self._insert_stepwise(count)
         self.live += count
         self.next_key += count
@@ -502,20 +505,33 @@ class SwissMachine(MapMachine):
         return low
 
     def _materialize(self) -> None:
-        """Leave the closed form: the step-wise model's tables for the keys inserted so far."""
-        if self._pristine:
-            self._pristine = False
-            self.state, _ = self._advancer.insert(MapState(0, False, (), 0), self.next_key, 0)
+        """Leave the closed form for the step-wise model: its tables for the keys inserted so far, then
+        the deletes and clears since (which change no allocation, only what later inserts find)."""
+        if self._pending is None:
+            return
+        self.state, _ = self._advancer.insert(MapState(0, False, (), 0), self.next_key, 0)
+        pending, self._pending = self._pending, None
+        for kind, count, cut, fraction in pending:
+            if kind == "delete":
+                self._delete_state(count, cut, fraction)
+            else:
+                self._clear_state(count)
 
     def delete(self, count: int) -> None:
         if count <= 0:
             return
-        self._materialize()
         fraction = count / self.live if self.live else 1.0
         self._entries.delete(count)
         self.live -= count
-        state = self.state
         cut = self.next_key - self.live
+        self._pristine = False
+        if self._pending is not None:
+            self._pending.append(("delete", count, cut, fraction))
+        else:
+            self._delete_state(count, cut, fraction)
+
+    def _delete_state(self, count: int, cut: int, fraction: float) -> None:
+        state = self.state
         if state.small is not None:
             self.state = replace(state, small=max(0, state.small - count), oldest=cut)
             return
@@ -527,13 +543,23 @@ class SwissMachine(MapMachine):
         self.state = replace(state, classes=classes, oldest=cut)
 
     def clear(self) -> None:
-        self._materialize()
+        live = self.live
+        if live > 0:
+            self._entries.clear()
+            self.live = 0
+        self._pristine = False
+        if self._pending is not None:
+            self._pending.append(("clear", live, 0, 0.0))
+        else:
+            self._clear_state(live)
+
+    def _clear_state(self, live: int) -> None:
+        """What clear does to the tables of a map that held `live` keys (1.24 leaves an emptied map as it
+        is, tombstones and all)."""
         state = self.state
         tombs = any(c.tombs > 0 for c in state.classes)
-        if self.live == 0 and not (tombs and self._costs.rules.clear_after_deletes):
+        if live == 0 and not (tombs and self._costs.rules.clear_after_deletes):
             return
-        self._entries.clear()
-        self.live = 0
         if state.small is not None:
             self.state = replace(state, small=0, oldest=self.next_key)
             return
