@@ -1,8 +1,9 @@
 """Building the oracle program with a real Go toolchain and turning its output into measurements.
 
 Protocol (see harness.go): one process per case, GOMAXPROCS=1 and the collector off, so the only
-collections are the ones the harness forces, and Go 1.26's AVX-512 span scanner off (SCAN_GODEBUG). Per repetition the harness collects twice and takes a
-baseline (HeapAlloc, TotalAlloc, Mallocs from runtime.ReadMemStats and the runtime/metrics figure
+collections are the ones the harness forces, and Go 1.26's AVX-512 span scanner off (SCAN_GODEBUG). Per
+repetition the harness collects (three times, keeping the median scan figure) and takes a baseline
+(HeapAlloc, TotalAlloc, Mallocs from runtime.ReadMemStats and the runtime/metrics figure
 /gc/scan/heap:bytes); it then makes the map, and after `make` and after each operation collects and reads
 again. Every figure is relative to that baseline:
 
