@@ -14,7 +14,7 @@ import pytest
 
 from mapscope.model.ops import parse_ops
 from mapscope.model.simulate import simulate
-from mapscope.model.swiss_loads import SPLIT_AT, split_profile
+from mapscope.model.swiss_loads import SPLIT_AT, binomial_quantile, split_profile
 from mapscope.model.versions import Target
 from mapscope.oracle import fixtures
 from mapscope.oracle.cases import LARGE_MATRIX, LARGE_TARGETS
@@ -78,3 +78,10 @@ def test_a_million_keys_split_by_luck() -> None:
     timeline = simulate(parse_map_type("map[int]int"), parse_ops("insert 1000000"), Target.parse("1.27"))
     retained = timeline.final.retained_bytes
     assert retained.low < retained.value < retained.high
+
+
+def test_binomial_quantile_near_certainty() -> None:
+    """Splits that almost always happen: counted from the side that does not underflow."""
+    assert binomial_quantile(1024, 0.995, 0.5)[0] == 1019
+    assert binomial_quantile(1024, 0.995, 0.9995)[0] == 1024
+    assert binomial_quantile(1024, 0.995, 0.0005)[0] in range(1008, 1016)
