@@ -310,7 +310,10 @@ class SwissMachine(MapMachine):
         self._entries = entries
         self._luck = luck
         self._advancer = Advancer(luck, costs.rules)
-        self.state = MapState(0, False, (), 0)
+        # An insert read only at its end leaves its tables' occupancy uncomputed until an operation
+        # needs it: (state before, keys, first key).
+        self._unsettled: tuple[MapState, int, int] | None = None
+        self._state = MapState(0, False, (), 0)
         self.live = 0
         self.next_key = 0
         # Until the first hint, delete or clear, inserts follow the split rule's closed form
@@ -319,6 +322,19 @@ class SwissMachine(MapMachine):
         self._pristine = True
         self._pending: list[tuple[str, int, int, float]] | None = []
         self._peaks = True
+
+    @property
+    def state(self) -> MapState:
+        if self._unsettled is not None:
+            start, count, first = self._unsettled
+            self._unsettled = None
+            self._state, _ = self._advancer.insert(start, count, first)
+        return self._state
+
+    @state.setter
+    def state(self, value: MapState) -> None:
+        self._unsettled = None
+        self._state = value
 
     # -- ledger helpers
 
@@ -444,9 +460,12 @@ class SwissMachine(MapMachine):
         def growth(keys: int) -> Counter[Step]:
             return self._advancer.insert(start, keys, self.next_key, events_only=True)[1]
 
-        final, events = self._advancer.insert(start, count, self.next_key)
+        final, events = self._advancer.insert(start, count, self.next_key, events_only=not self._peaks)
         self._replay(count, probe, growth, (final.depth, tuple(sorted(events.items()))), events)
-        self.state = final
+        if self._peaks:
+            self.state = final
+        else:
+            self._unsettled = (start, count, self.next_key)
 
     def only_final_readings(self) -> None:
         self._peaks = False
