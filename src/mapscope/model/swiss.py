@@ -32,6 +32,10 @@ Version differences (each is a case in the model):
 - 1.27: the 8-byte pointer key path (`map[*T]V`) prunes tombstones too; the small map grows on a failed
   slot search rather than on a count (same allocations).
 
+A map filled from empty (no hint, no delete or clear yet) follows the split rule in closed form: how
+many tables split at each depth is a binomial quantile (swiss_loads.split_profile), so its figures at any
+N cost a few dozen evaluations; after a delete or clear, the step-wise occupancy model takes over.
+
 GC scan bytes follow the collector: a small pointer-bearing object (<= 512 bytes) is scanned up to its
 last pointer word; a larger one carries an 8-byte type header and the collector tiles its type over the
 whole size-class slot (so the slot's tail counts); a large object is tiled over its pages and scanned in

@@ -11,6 +11,8 @@ everything, so a billion inserts take a few dozen steps:
   passes no tombstone on its probe uses up that room; the next one rebuilds the table: twice the capacity
   up to 1024 slots, then a split into two 1024-slot tables by the next hash bit. Rebuilt tables have no
   tombstones, and their keys are placed in slot order, not in insertion order.
+- A map filled from empty needs none of the below: its tables follow from the hash-prefix counts alone
+  (`split_profile`, at the end of this module).
 - Group occupancy is a mean-field model of one table (`Shape`): groups by state, open (with an empty slot)
   or closed (none left; the slots that are not entries are tombstones), by entries; and, per state, the keys
   of each cohort (a range of key numbers, oldest first). A probe visits groups in effectively random order
