@@ -113,10 +113,10 @@ def test_recursion_by_value_inside_the_expression() -> None:
 
 
 def test_deep_nesting_is_an_error_not_a_crash() -> None:
-    assert problem("*" * 5000 + "int") == "type nests too deeply"
-    assert problem("map[int]" * 3000 + "int") == "type nests too deeply"
+    assert problem("*" * 5000 + "int").endswith("type nests deeper than 100 levels")
+    assert problem("map[int]" * 3000 + "int").endswith("type nests deeper than 100 levels")
     chain = "\n".join(f"type T{i} T{i + 1}" for i in range(3000)) + "\ntype T3000 int"
-    assert problem("T0", chain) == "type nests too deeply"
+    assert "nests" in problem("T0", chain)
 
 
 def test_not_a_map() -> None:
