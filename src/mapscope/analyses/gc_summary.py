@@ -27,7 +27,7 @@ from decimal import Decimal
 import numpy as np
 
 from mapscope.analyses.mmu import MmuCurve
-from mapscope.readers.bytecursor import Bools, Ints
+from mapscope.arrays import Bools, Ints
 from mapscope.readers.gctrace import (
     GcCycle,
     GctraceLog,

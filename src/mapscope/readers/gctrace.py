@@ -37,7 +37,8 @@ from typing import Any, BinaryIO, ClassVar, Final, Self, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from mapscope.readers.bytecursor import FLOAT_TEXT, PAD, PADDING, Bools, Buffer, Floats, Ints, LineCursor
+from mapscope.arrays import Bools, Floats, Ints
+from mapscope.readers.bytecursor import FLOAT_TEXT, PAD, PADDING, Buffer, LineCursor
 
 CHUNK_BYTES: Final = 4 << 20
 # The longest real trace line is about 230 bytes; a line far beyond that is not one.

@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader
 from mapscope import __version__
 from mapscope.analyses.gc_summary import CycleFigures, GcReport, Joined
 from mapscope.analyses.mmu import MmuPoint
-from mapscope.readers.bytecursor import Ints
+from mapscope.arrays import Ints
 
 WIDTH = 880
 HEIGHT = 240
