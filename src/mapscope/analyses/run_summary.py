@@ -16,8 +16,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from mapscope.analyses.bench import BenchReport
 from mapscope.analyses.bench_gc import BenchGc
-from mapscope.analyses.benchstat import BenchReport
 from mapscope.analyses.gc_summary import GcReport
 from mapscope.analyses.map_sites import SiteReport
 from mapscope.analyses.map_size import SizeReport, size_report

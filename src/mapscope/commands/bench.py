@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from mapscope.analyses.benchstat import DEFAULT_ALPHA, DEFAULT_CONFIDENCE, LabeledFile, compare, parse_key
+from mapscope.analyses.bench import DEFAULT_ALPHA, DEFAULT_CONFIDENCE, LabeledFile, compare, parse_key
 from mapscope.readers.gobench import BenchFile, read_bench
 from mapscope.renderers.bench_terminal import render_json, render_plain, render_rich
 from mapscope.runner.collected import read_run_bench

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mapscope.analyses import gc_summary, mmu
+from mapscope.analyses.bench import BenchReport, LabeledFile, compare
 from mapscope.analyses.bench_gc import BenchGc, gc_per_benchmark
-from mapscope.analyses.benchstat import BenchReport, LabeledFile, compare
 from mapscope.analyses.gc_summary import GcReport, InputStats
 from mapscope.analyses.map_sites import attribute
 from mapscope.analyses.run_summary import ModelComparison, PackageSites, RunAnalysis, compare_with_model
