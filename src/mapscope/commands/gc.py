@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import click
-from rich.console import Console
 from rich.progress import wrap_file
 
 from mapscope.analyses import gc_summary, mmu
@@ -20,6 +19,7 @@ from mapscope.atomicfile import write_atomic
 from mapscope.errors import MapscopeError
 from mapscope.readers.gctrace import GctraceReader
 from mapscope.renderers import gc_csv, gc_html, gc_json, gc_terminal
+from mapscope.renderers.console import console
 
 
 @contextlib.contextmanager
@@ -36,7 +36,7 @@ def _opened(source: str) -> Iterator[BinaryIO]:
         stack.enter_context(handle)
         if sys.stdout.isatty() and sys.stderr.isatty():
             size = os.fstat(handle.fileno()).st_size
-            progress = wrap_file(handle, total=size, description="reading", console=Console(stderr=True))
+            progress = wrap_file(handle, total=size, description="reading", console=console(stderr=True))
             yield stack.enter_context(progress)
         else:
             yield handle
@@ -110,6 +110,5 @@ def _print(report: GcReport, json_output: bool, csv_output: bool) -> None:
         gc_csv.write(report.joined.figures(), sys.stdout)
     else:
         # Piped output is not cut to 80 columns; tables fold what does not fit.
-        width = None if sys.stdout.isatty() else gc_terminal.PIPE_WIDTH
-        gc_terminal.render(report, Console(highlight=False, width=width))
+        gc_terminal.render(report, console(pipe_width=gc_terminal.PIPE_WIDTH, markup=True))
     sys.stdout.flush()

@@ -12,13 +12,12 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader
-
 from mapscope import __version__
 from mapscope.analyses.bench import BenchReport
 from mapscope.analyses.run_summary import ModelComparison, PackageSites, RunAnalysis
 from mapscope.renderers import gc_html
 from mapscope.renderers.bench_text import table_text
+from mapscope.renderers.html import environment
 from mapscope.renderers.profile_terminal import quantity
 from mapscope.renderers.run_terminal import (
     GC_PER_OP_COLUMNS,
@@ -180,13 +179,7 @@ def _model_bars(rows: tuple[ModelComparison, ...]) -> tuple[tuple[ModelBar, ...]
 
 
 def render(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> str:
-    environment = Environment(
-        loader=PackageLoader("mapscope.renderers", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    template = environment.get_template("run_report.html")
+    template = environment().get_template("run_report.html")
     joined = analysis.gc.joined if analysis.gc is not None else None
     charts = (
         (gc_html.pause_chart(joined), gc_html.heap_chart(joined))
