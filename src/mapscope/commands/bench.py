@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from mapscope.analyses.bench import DEFAULT_ALPHA, DEFAULT_CONFIDENCE, LabeledFile, compare, parse_key
+from mapscope.pipelines.run import read_run_bench
 from mapscope.readers.gobench import BenchFile, read_bench
 from mapscope.renderers.bench_terminal import render_json, render_plain, render_rich
 from mapscope.renderers.console import console
-from mapscope.runner.collected import read_run_bench
 
 
 def _labeled(arguments: tuple[str, ...]) -> list[tuple[str, Path]]:

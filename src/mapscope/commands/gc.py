@@ -13,11 +13,10 @@ from typing import BinaryIO
 import click
 from rich.progress import wrap_file
 
-from mapscope.analyses import gc_summary, mmu
-from mapscope.analyses.gc_summary import GcReport, InputStats
+from mapscope.analyses.gc_summary import GcReport
 from mapscope.atomicfile import write_atomic
 from mapscope.errors import MapscopeError
-from mapscope.readers.gctrace import GctraceReader
+from mapscope.pipelines.gc import gc_report
 from mapscope.renderers import gc_csv, gc_html, gc_json, gc_terminal
 from mapscope.renderers.console import console
 
@@ -44,30 +43,10 @@ def _opened(source: str) -> Iterator[BinaryIO]:
 
 def _analyze(source: str) -> GcReport:
     with _opened(source) as stream:
-        reader = GctraceReader(stream)
         try:
-            joined = gc_summary.join(reader.read())
+            return gc_report(stream, "stdin" if source == "-" else source)
         except OSError as error:
             raise MapscopeError(source, f"read failed: {error.strerror or error}") from None
-    name = "stdin" if source == "-" else source
-    if not len(joined):
-        seen = f"{reader.lines} lines" + (
-            f", {joined.unrecognized_lines} of them unrecognized trace-like lines"
-            if joined.unrecognized_lines
-            else ""
-        )
-        raise MapscopeError(name, f"no `gc N @…` lines from GODEBUG=gctrace=1 found ({seen})")
-    return GcReport(
-        source=name,
-        input=InputStats(
-            lines=reader.lines,
-            foreign_lines=reader.foreign_lines,
-            unterminated_last_line=reader.unterminated_last_line,
-        ),
-        joined=joined,
-        summary=gc_summary.summarize(joined),
-        mmu=mmu.mmu_curve(joined.log.gc, joined.run),
-    )
 
 
 def register(cli: click.Group) -> None:
