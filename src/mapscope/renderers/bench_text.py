@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mapscope.analyses.bench import BenchReport, Cell, Table, Test, UnitClass, unit_class
-from mapscope.analyses.bench.stats import Summary
+from mapscope.analyses.bench import BenchReport, Cell, Summary, Table, Test, UnitClass, unit_class
 from mapscope.renderers.jsonout import to_jsonable
 
 __all__ = ["CellText", "GeomeanText", "RowText", "TableText", "document", "table_text"]
