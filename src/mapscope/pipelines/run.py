@@ -1,7 +1,7 @@
 """The run pipeline, reading a run directory back: the GC log from the program's captured stderr and the
 benchmarks from its stdout, analysed into one `RunAnalysis` for the terminal, JSON and HTML renderers; with
-the order in which their lines arrived, the GC cycles of each benchmark; and the map sites of the heap profiles, read
-as `mapscope profile --source <package dir>` reads them, by bytes allocated (alloc_space).
+the order in which their lines arrived, the GC cycles of each benchmark; and the map sites of the heap
+profiles, read as `mapscope profile --source <package dir>` reads them, by bytes allocated (alloc_space).
 
 Nothing here fails a finished run: a part that cannot be read or analysed becomes a note.
 """
