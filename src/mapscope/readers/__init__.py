@@ -9,6 +9,7 @@ __all__ = [
     "gctrace",
     "go_buildinfo",
     "go_source",
+    "go_types",
     "gobench",
     "gobinary",
     "gotype_source",
