@@ -1,6 +1,7 @@
 """Readers turn bytes (files, Go source, tool output) into typed records; they never print.
 
-The public modules: one per input format. `bytecursor` is the batch line parser the text readers share.
+The public modules: one per input format. `bytecursor` is the batch line parser the text readers share,
+`jsontext` the strict JSON reading every JSON input goes through.
 """
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "gobench",
     "gobinary",
     "gotype_source",
+    "jsontext",
     "pprof",
     "pprof_text",
     "profile_source",
