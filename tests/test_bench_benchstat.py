@@ -18,7 +18,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from mapscope.analyses.benchstat import (
+from mapscope.analyses.bench import (
     Assumption,
     BenchReport,
     LabeledFile,
@@ -34,6 +34,7 @@ from mapscope.commands import bench
 from mapscope.errors import MapscopeError
 from mapscope.readers.gobench import parse_bench, read_bench
 from mapscope.renderers.bench_terminal import render_json, render_plain
+from mapscope.renderers.bench_text import table_text
 
 PERF = ("external", "golang-perf")
 _CELL = re.compile(r"(\S+) ± (\S+)")
@@ -88,15 +89,17 @@ def parse_golden(text: str) -> list[GoldenTable]:
 def check_numbers(report: BenchReport, golden: list[GoldenTable]) -> None:
     assert len(report.tables) == len(golden)
     for table, want in zip(report.tables, golden, strict=True):
+        text = table_text(table)
         assert {k: v for k, v in table.config if v} == want.config
         assert table.unit == want.unit
         assert list(table.columns) == want.columns
         assert [row.label for row in table.rows] == list(want.rows)
-        for row in table.rows:
+        for row in text.rows:
             cells = [cell for cell in row.cells if cell is not None]
-            assert [(c.center_text, c.summary.range_text) for c in cells] == want.rows[row.label]
+            assert [(c.center, c.spread) for c in cells] == want.rows[row.label]
             got = []
-            for cell in cells:
+            for shown in cells:
+                cell = shown.cell
                 if cell.test is not None:
                     p = f"{cell.test.p:.3f}" if cell.test.p != 0 else None
                     n = (
@@ -104,15 +107,15 @@ def check_numbers(report: BenchReport, golden: list[GoldenTable]) -> None:
                         if cell.test.n == cell.test.n_base
                         else f"{cell.test.n_base}+{cell.test.n}"
                     )
-                    got.append((cell.delta_text, p, n))
+                    got.append((shown.delta, p, n))
             assert got == want.comparisons[row.label]
-        if table.geomean is None:
+        if text.geomean is None:
             assert want.geomean == []
         else:
-            shown = []
-            for mean in table.geomean:
-                shown += [t for t in (mean.value_text, mean.delta_text) if t is not None]
-            assert shown == [t for t in want.geomean if not _NOTE.match(t + " x")]
+            means = []
+            for mean in text.geomean:
+                means += [t for t in (mean.value, mean.delta) if t is not None]
+            assert means == [t for t in want.geomean if not _NOTE.match(t + " x")]
         notes = [
             w
             for row in table.rows
@@ -261,10 +264,11 @@ def test_too_few_samples_are_flagged() -> None:
     text += "note: b\nBenchmarkX 1 200 ns/op\nBenchmarkX 1 201 ns/op\nBenchmarkX 1 202 ns/op\n"
     report = report_of(text)
     cell = report.tables[0].rows[0].cells[1]
-    assert cell is not None and cell.test is not None
+    shown = table_text(report.tables[0]).rows[0].cells[1]
+    assert cell is not None and cell.test is not None and shown is not None
     # Completely separated samples of 3 give the smallest p possible for 3+3, 2/C(6,3) = 0.1 > 0.05.
     assert cell.test.p == pytest.approx(0.1)
-    assert cell.delta_text == "~"
+    assert shown.delta == "~"
     assert cell.summary.warnings == ("need >= 6 samples for confidence interval at level 0.95",)
     assert cell.test.warnings == ("need >= 4 samples to detect a difference at alpha level 0.05",)
     assert math.isinf(cell.summary.lo) and math.isinf(cell.summary.hi)
@@ -289,9 +293,13 @@ def test_enough_samples_stop_the_warnings() -> None:
 
 def test_equal_samples_cannot_be_tested() -> None:
     text = "note: a\n" + "BenchmarkX 1 5 B/op\n" * 6 + "note: b\n" + "BenchmarkX 1 5 B/op\n" * 6
-    cell = report_of(text).tables[0].rows[0].cells[1]
-    assert cell is not None and cell.test is not None
-    assert (cell.test.p, cell.test.warnings, cell.delta_text) == (1.0, ("all samples are equal",), "~")
+    shown = table_text(report_of(text).tables[0]).rows[0].cells[1]
+    assert shown is not None and shown.cell.test is not None
+    assert (shown.cell.test.p, shown.cell.test.warnings, shown.delta) == (
+        1.0,
+        ("all samples are equal",),
+        "~",
+    )
 
 
 def test_benchstat_two_value_p_above_one() -> None:
@@ -338,9 +346,9 @@ def test_custom_metrics_from_real_runs(shared_samples: Path) -> None:
     )
     units = [table.unit for table in report.tables]
     assert units == ["sec/op", "B/op", "allocs/op", "entries/op", "gcs/op", "live-entries"]
-    live = report.tables[-1].rows[0].cells[1]
-    assert live is not None and live.center_text == "4.096k"
-    assert live.test is not None and live.test.warnings == ("all samples are equal",)
+    live = table_text(report.tables[-1]).rows[0].cells[1]
+    assert live is not None and live.center == "4.096k"
+    assert live.cell.test is not None and live.cell.test.warnings == ("all samples are equal",)
 
 
 def test_bad_arguments() -> None:

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from mapscope.analyses.benchstat import LabeledFile, compare
+from mapscope.analyses.bench import LabeledFile, compare
 from mapscope.gomath import go_exp as _go_exp
 from mapscope.gomath import go_log as _go_log
 from mapscope.gotoolchain import Toolchain
 from mapscope.readers.gobench import BenchFile, SourceKind, parse_bench
+from mapscope.renderers.bench_text import table_text
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bench" / "tinybench"
 
@@ -72,7 +73,10 @@ def test_text_and_json_forms_read_alike(go_release: Callable[[str], Toolchain], 
     assert [t.unit for t in report.tables] == ["sec/op", "entries/op", "hits/op"]
     entries = report.tables[1]
     assert [row.label.split("-")[0] for row in entries.rows] == ["Fill/n=8", "Fill/n=64"]
-    assert [[c.center_text for c in row.cells if c] for row in entries.rows] == [["8.000"] * 2, ["64.00"] * 2]
+    assert [[c.center for c in row.cells if c] for row in table_text(entries).rows] == [
+        ["8.000"] * 2,
+        ["64.00"] * 2,
+    ]
 
 
 def _amd64_with_fma() -> bool:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mapscope.runner.collected import analyze_run
+from mapscope.pipelines.run import analyze_run
 from mapscope.runner.manifest import FORMAT, FileEntry, Manifest, Role, Status, read_manifest, write_manifest
 
 # Two runs of one benchmark as a test binary prints them (figures made up: only the reading is tested).

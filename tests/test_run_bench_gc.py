@@ -21,10 +21,10 @@ import pytest
 from mapscope.analyses import gc_summary
 from mapscope.analyses.bench_gc import BenchGc, gc_per_benchmark
 from mapscope.gotoolchain import Toolchain
+from mapscope.pipelines.run import analyze_run
 from mapscope.readers.arrivals import parse_arrivals
 from mapscope.readers.gctrace import GctraceReader
 from mapscope.readers.gobench import parse_bench
-from mapscope.runner.collected import analyze_run
 from mapscope.runner.manifest import read_manifest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "run"

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from mapscope.gotoolchain import Toolchain
+from mapscope.pipelines.run import analyze_run
 from mapscope.readers.go_buildinfo import go_version
-from mapscope.runner.collected import analyze_run
 from mapscope.runner.manifest import Manifest, Role, Status, file_path, read_manifest
 
 pytestmark = pytest.mark.live

@@ -21,9 +21,9 @@ from browser import HOSTILE, watched_page
 
 from mapscope.analyses.map_size import size_report
 from mapscope.model.versions import Target
+from mapscope.pipelines.run import analyze_run
 from mapscope.readers.gotype_source import parse_map_type
 from mapscope.renderers import run_html
-from mapscope.runner.collected import analyze_run
 from mapscope.runner.manifest import (
     FORMAT,
     FileEntry,

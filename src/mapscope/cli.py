@@ -107,9 +107,9 @@ def build_cli() -> click.Group:
 
 def _error_line(text: str) -> None:
     """Print the one error line of mapscope's contract on stderr (rich only here, where it is needed)."""
-    from rich.console import Console  # noqa: PLC0415 - rich costs start-up time; only errors need it
+    from mapscope.renderers.console import console  # noqa: PLC0415 - rich costs start-up time
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"mapscope: error: {text}", markup=False)
+    console(stderr=True, pipe_width=None, soft_wrap=True).print(f"mapscope: error: {text}")
 
 
 def _usage_line(error: click.ClickException) -> str:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mapscope.arrays import Ints
 from mapscope.readers.arrivals import Arrivals
-from mapscope.readers.bytecursor import Ints
 from mapscope.readers.gctrace import GcColumns
 from mapscope.readers.gobench import BenchResult
 

@@ -27,13 +27,15 @@ from decimal import Decimal
 import numpy as np
 
 from mapscope.analyses.mmu import MmuCurve
-from mapscope.readers.bytecursor import Bools, Ints
+from mapscope.arrays import Bools, Ints
 from mapscope.readers.gctrace import (
+    Flat,
     GcCycle,
     GctraceLog,
     PacerAssist,
     PacerCycleEnd,
     PacerSweepDone,
+    RecordColumns,
     ScanClass,
     ScanTotal,
     ScavLine,
@@ -181,11 +183,12 @@ class Joined:
         def share(column: Ints) -> float | None:
             return int(column[row]) / mark_cpu if mark_cpu else None
 
-        def side(table_row: int, table: object) -> object:
-            return None if table_row < 0 else table.record(table_row)  # type: ignore[attr-defined]
+        def side(table_row: int, table: RecordColumns[Flat]) -> Flat | None:
+            return None if table_row < 0 else table.record(table_row)
 
         scav = self.scav_rows[self.scav_from[row] : self.scav_from[row + 1]]
         classes = self.class_rows[self.class_from[row] : self.class_from[row + 1]]
+        total = int(self.scan_total[row])
         return CycleFigures(
             cycle=gc.record(row),
             run=int(self.run[row]),
@@ -198,12 +201,12 @@ class Joined:
             assists_dominate=bool(self.assists_dominate[row]),
             goal_overshoot_mb=int(self.goal_overshoot_mb[row]),
             goal_overshot=bool(self.goal_overshot[row]),
-            assist=side(int(self.assist[row]), log.assist),  # type: ignore[arg-type]
-            end=side(int(self.end[row]), log.end),  # type: ignore[arg-type]
-            sweep=side(int(self.sweep[row]), log.sweep),  # type: ignore[arg-type]
-            scav=tuple(log.scav.record(int(r)) for r in scav),  # type: ignore[misc]
-            scan_total=side(int(self.scan_total[row]), log.scan),  # type: ignore[arg-type]
-            scan_classes=tuple(log.scan.record(int(r)) for r in classes),  # type: ignore[misc]
+            assist=side(int(self.assist[row]), log.assist),
+            end=side(int(self.end[row]), log.end),
+            sweep=side(int(self.sweep[row]), log.sweep),
+            scav=tuple(log.scav.record(int(r)) for r in scav),
+            scan_total=None if total < 0 else log.scan.total_record(total),
+            scan_classes=tuple(log.scan.class_record(int(r)) for r in classes),
         )
 
     def figures(self, rows: Iterable[int] | None = None) -> Iterator[CycleFigures]:
@@ -318,7 +321,7 @@ def join(log: GctraceLog) -> Joined:
     end = group_end[gc_group]
     overshoot = gc.heap_after_mb - gc.heap_goal_mb
     # MB figures are truncated; the pacer's ∆goal is exact in bytes when the line is there.
-    delta = np.where(end >= 0, log.end.goal_delta_b[np.maximum(end, 0)] if len(log.end) else 0, 0)
+    delta = np.where(end >= 0, log.end.column("goal_delta_b")[np.maximum(end, 0)] if len(log.end) else 0, 0)
     scav_cycles = group_cycle[scav_group[scav_kept]]
     class_cycles = group_cycle[scan_group[class_kept]]
     return Joined(

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from mapscope.readers.bytecursor import Ints
+from mapscope.arrays import Ints
 from mapscope.readers.gctrace import GcColumns
 
 # 1 ms … 1 s, ten windows per decade.

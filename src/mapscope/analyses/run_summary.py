@@ -1,5 +1,5 @@
 """What a run says, as records: its GC report, its benchmarks, and, for each benchmark that names the map it
-measures, the model's bytes per entry beside the measured ones (runner/collected.py reads the files).
+measures, the model's bytes per entry beside the measured ones (pipelines/run.py reads the files).
 
 A benchmark names its map with sub-benchmark parts `map=<Go map type>/n=<entries>`, optionally `hint=<make
 hint>` and `phase=filled|deleted|churned` (after inserting n keys; after deleting them all; after then
@@ -16,8 +16,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from mapscope.analyses.bench import BenchReport
 from mapscope.analyses.bench_gc import BenchGc
-from mapscope.analyses.benchstat import BenchReport
 from mapscope.analyses.gc_summary import GcReport
 from mapscope.analyses.map_sites import SiteReport
 from mapscope.analyses.map_size import SizeReport, size_report

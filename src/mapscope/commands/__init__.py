@@ -1,1 +1,18 @@
-"""One module per CLI command; each only wires readers, analyses and renderers together."""
+"""One module per CLI command (registered lazily by cli.COMMANDS): a command parses flags, calls one pipeline or
+analysis, and picks a renderer. `count_option` and `model_options` are the option types commands share.
+"""
+
+__all__ = [
+    "bench",
+    "compare",
+    "count_option",
+    "gc",
+    "go_toolchain",
+    "measure",
+    "model_options",
+    "profile",
+    "report",
+    "run",
+    "simulate",
+    "size",
+]

@@ -7,12 +7,12 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from mapscope.analyses.benchstat import DEFAULT_ALPHA, DEFAULT_CONFIDENCE, LabeledFile, compare, parse_key
+from mapscope.analyses.bench import DEFAULT_ALPHA, DEFAULT_CONFIDENCE, LabeledFile, compare, parse_key
+from mapscope.pipelines.run import read_run_bench
 from mapscope.readers.gobench import BenchFile, read_bench
 from mapscope.renderers.bench_terminal import render_json, render_plain, render_rich
-from mapscope.runner.collected import read_run_bench
+from mapscope.renderers.console import console
 
 
 def _labeled(arguments: tuple[str, ...]) -> list[tuple[str, Path]]:
@@ -102,6 +102,6 @@ def register(cli: click.Group) -> None:
         if json_output:
             click.echo(render_json(report))
         elif sys.stdout.isatty():
-            Console(highlight=False, soft_wrap=True).print(render_rich(report), end="")
+            console(soft_wrap=True).print(render_rich(report), end="")
         else:
             click.echo(render_plain(report), nl=False)

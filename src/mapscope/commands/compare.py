@@ -11,9 +11,10 @@ from mapscope.commands.count_option import Count
 from mapscope.commands.model_options import WORKLOAD, declarations, load_boxed, type_options
 from mapscope.model.versions import SUPPORTED_RELEASES, Target
 from mapscope.readers.gotype_source import parse_map_type
+from mapscope.renderers.console import console
 from mapscope.renderers.jsonout import dumps
 from mapscope.renderers.model_json import size_json
-from mapscope.renderers.model_terminal import comparison_view, console
+from mapscope.renderers.model_terminal import comparison_view
 
 DEFAULT_RELEASES = (SUPPORTED_RELEASES[0], SUPPORTED_RELEASES[-1])
 

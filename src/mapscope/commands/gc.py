@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 import click
-from rich.console import Console
 from rich.progress import wrap_file
 
-from mapscope.analyses import gc_summary, mmu
-from mapscope.analyses.gc_summary import GcReport, InputStats
+from mapscope.analyses.gc_summary import GcReport
 from mapscope.atomicfile import write_atomic
 from mapscope.errors import MapscopeError
-from mapscope.readers.gctrace import GctraceReader
+from mapscope.pipelines.gc import gc_report
 from mapscope.renderers import gc_csv, gc_html, gc_json, gc_terminal
+from mapscope.renderers.console import console
 
 
 @contextlib.contextmanager
@@ -36,7 +35,7 @@ def _opened(source: str) -> Iterator[BinaryIO]:
         stack.enter_context(handle)
         if sys.stdout.isatty() and sys.stderr.isatty():
             size = os.fstat(handle.fileno()).st_size
-            progress = wrap_file(handle, total=size, description="reading", console=Console(stderr=True))
+            progress = wrap_file(handle, total=size, description="reading", console=console(stderr=True))
             yield stack.enter_context(progress)
         else:
             yield handle
@@ -44,30 +43,10 @@ def _opened(source: str) -> Iterator[BinaryIO]:
 
 def _analyze(source: str) -> GcReport:
     with _opened(source) as stream:
-        reader = GctraceReader(stream)
         try:
-            joined = gc_summary.join(reader.read())
+            return gc_report(stream, "stdin" if source == "-" else source)
         except OSError as error:
             raise MapscopeError(source, f"read failed: {error.strerror or error}") from None
-    name = "stdin" if source == "-" else source
-    if not len(joined):
-        seen = f"{reader.lines} lines" + (
-            f", {joined.unrecognized_lines} of them unrecognized trace-like lines"
-            if joined.unrecognized_lines
-            else ""
-        )
-        raise MapscopeError(name, f"no `gc N @…` lines from GODEBUG=gctrace=1 found ({seen})")
-    return GcReport(
-        source=name,
-        input=InputStats(
-            lines=reader.lines,
-            foreign_lines=reader.foreign_lines,
-            unterminated_last_line=reader.unterminated_last_line,
-        ),
-        joined=joined,
-        summary=gc_summary.summarize(joined),
-        mmu=mmu.mmu_curve(joined.log.gc, joined.run),
-    )
 
 
 def register(cli: click.Group) -> None:
@@ -110,6 +89,5 @@ def _print(report: GcReport, json_output: bool, csv_output: bool) -> None:
         gc_csv.write(report.joined.figures(), sys.stdout)
     else:
         # Piped output is not cut to 80 columns; tables fold what does not fit.
-        width = None if sys.stdout.isatty() else gc_terminal.PIPE_WIDTH
-        gc_terminal.render(report, Console(highlight=False, width=width))
+        gc_terminal.render(report, console(pipe_width=gc_terminal.PIPE_WIDTH, markup=True))
     sys.stdout.flush()

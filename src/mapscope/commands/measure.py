@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from rich.console import Console
 
 from mapscope.commands.count_option import Count
 from mapscope.commands.model_options import declarations, installed_target, target_options, type_options
@@ -16,6 +15,7 @@ from mapscope.model.ops import Op, OpKind, parse_ops
 from mapscope.oracle import runner
 from mapscope.oracle.cases import Case
 from mapscope.readers.gotype_source import parse_map_type, parse_type
+from mapscope.renderers.console import console
 from mapscope.renderers.jsonout import dumps
 from mapscope.renderers.oracle_terminal import measurement_view
 
@@ -33,7 +33,7 @@ PROTOCOL = (
 def _status(message: str) -> Iterator[None]:
     """A spinner on stderr, only when stdout is a terminal."""
     if sys.stdout.isatty():
-        with Console(stderr=True).status(message):
+        with console(stderr=True).status(message):
             yield
     else:
         yield
@@ -97,4 +97,4 @@ def register(cli: click.Group) -> None:
         if json_output:
             click.echo(dumps(measurement))
         else:
-            Console(highlight=False, soft_wrap=False).print(measurement_view(measurement))
+            console(pipe_width=None, markup=True).print(measurement_view(measurement))

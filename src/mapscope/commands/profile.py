@@ -23,8 +23,8 @@ from mapscope.readers.go_source import SourceTree
 from mapscope.readers.pprof import Profile, sample_index
 from mapscope.readers.pprof_text import Progress as ReadProgress
 from mapscope.renderers import profile_export, profile_html, profile_proto
+from mapscope.renderers.console import console
 from mapscope.renderers.jsonout import dumps
-from mapscope.renderers.model_terminal import console
 from mapscope.renderers.profile_json import report_json
 from mapscope.renderers.profile_terminal import DEFAULT_SITES, DEFAULT_TOP_ROWS, diff_view, report_view
 

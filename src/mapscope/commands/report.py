@@ -9,9 +9,9 @@ import click
 from rich.console import Console
 
 from mapscope.atomicfile import write_atomic
+from mapscope.pipelines.run import analyze_run
 from mapscope.renderers import run_html, run_terminal
 from mapscope.renderers.run_json import dumps_run
-from mapscope.runner.collected import analyze_run
 from mapscope.runner.manifest import read_manifest
 
 

@@ -11,9 +11,9 @@ from rich.console import Console
 
 from mapscope import gotoolchain
 from mapscope.commands.count_option import Count
+from mapscope.pipelines.run import analyze_run
 from mapscope.renderers import run_terminal
 from mapscope.renderers.run_json import dumps_run
-from mapscope.runner.collected import analyze_run
 from mapscope.runner.gocommand import is_go
 from mapscope.runner.session import DEFAULT_GRACE_SECONDS, DEFAULT_MEMPROFILERATE, RunOptions, execute
 

@@ -9,9 +9,10 @@ from mapscope.commands.model_options import WORKLOAD, load_boxed, load_map_type,
 from mapscope.model.ops import parse_ops
 from mapscope.model.simulate import simulate
 from mapscope.model.versions import Target
+from mapscope.renderers.console import console
 from mapscope.renderers.jsonout import dumps
 from mapscope.renderers.model_json import timeline_json
-from mapscope.renderers.model_terminal import console, timeline_view
+from mapscope.renderers.model_terminal import timeline_view
 
 
 def register(cli: click.Group) -> None:

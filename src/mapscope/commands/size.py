@@ -19,9 +19,10 @@ from mapscope.commands.model_options import (
 )
 from mapscope.model.versions import Target
 from mapscope.oracle import runner
+from mapscope.renderers.console import console
 from mapscope.renderers.jsonout import dumps
 from mapscope.renderers.model_json import checks_json, size_json
-from mapscope.renderers.model_terminal import checks_view, console, size_view
+from mapscope.renderers.model_terminal import checks_view, size_view
 
 
 def register(cli: click.Group) -> None:

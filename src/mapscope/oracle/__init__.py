@@ -1,1 +1,12 @@
-"""The oracle: generated Go programs whose runtime.MemStats readings are the truth for the model."""
+"""The oracle: generated Go programs whose runtime.MemStats readings are the truth for the model.
+
+`cases` declares what is measured, `program` writes the Go program, `runner` builds and runs it,
+`fixtures` keeps measured results for tests.
+"""
+
+__all__ = [
+    "cases",
+    "fixtures",
+    "program",
+    "runner",
+]

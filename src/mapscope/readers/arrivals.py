@@ -19,8 +19,9 @@ from typing import Final
 
 import numpy as np
 
+from mapscope.arrays import Ints
 from mapscope.errors import MapscopeError
-from mapscope.readers.bytecursor import Buffer, Ints, LineCursor
+from mapscope.readers.bytecursor import Buffer, LineCursor
 
 _MAX_BYTES: Final = 256 << 20
 _RECORDS_RE: Final = re.compile(rb"(?:[oe] [0-9]{1,15}\n)*+")

@@ -16,13 +16,8 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 
-Ints = npt.NDArray[np.int64]
-Words = npt.NDArray[np.uint64]
-Bools = npt.NDArray[np.bool_]
-Floats = npt.NDArray[np.float64]
-Small = npt.NDArray[np.uint8]
+from mapscope.arrays import Bools, Floats, Ints, Small, Words
 
 # A cursor moves on past the end of a line that does not fit (by at most its layout's literals and
 # longest numbers, a few hundred bytes), so reads need no bounds checks with this much padding.
@@ -120,7 +115,7 @@ def _fold(word: Words, length: Small) -> Words:
     return (value * np.uint64(10000 * 2**32 + 1)) >> np.uint64(32)
 
 
-def _float_automaton() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], Bools]:
+def _float_automaton() -> tuple[Small, Small, Bools]:
     """A DFA for FLOAT_TEXT, matched whole: the class of each byte (NUL ends a text), the transitions
     (state * classes + class) and the accepting states. NUL keeps every state, so texts of any length
     can share one width."""

@@ -32,12 +32,13 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any, BinaryIO, ClassVar, Final, Self, TypeVar
+from typing import Any, BinaryIO, ClassVar, Final, Generic, Protocol, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from mapscope.readers.bytecursor import FLOAT_TEXT, PAD, PADDING, Bools, Buffer, Floats, Ints, LineCursor
+from mapscope.arrays import Bools, Ints
+from mapscope.readers.bytecursor import FLOAT_TEXT, PAD, PADDING, Buffer, LineCursor
 
 CHUNK_BYTES: Final = 4 << 20
 # The longest real trace line is about 230 bytes; a line far beyond that is not one.
@@ -409,7 +410,13 @@ class _Table:
         return joined.take(np.argsort(joined.line, kind="stable"))
 
 
-_T = TypeVar("_T", bound=_Table)
+class _Rows(Protocol):
+    def __len__(self) -> int: ...
+
+    def take(self, rows: Ints) -> Self: ...
+
+
+_T = TypeVar("_T", bound=_Rows)
 
 
 def _ints(values: Sequence[int | None], missing: int = -1) -> Ints:
@@ -516,75 +523,67 @@ class GcColumns(_Table):
 _MS_FIELDS: Final = tuple(name.removesuffix("_us") + "_ms" for name in GcColumns.DURATIONS)
 
 
+# The kinds of line whose record is flat (ints, floats, bools), so that its columns are its fields, one for one.
+Flat = TypeVar("Flat", PacerAssist, PacerCycleEnd, PacerSweepDone, ScavLine)
+
+_DTYPES: Final = {"int": np.int64, "float": np.float64, "bool": np.bool_}
+
+
 @dataclass(frozen=True)
-class _PlainTable(_Table):
-    """A table whose columns are its record's fields, one for one."""
+class RecordColumns(Generic[Flat]):
+    """The lines of one flat kind: a numpy array per field of its record (`kind`), named and typed after
+    the field, in the record's field order, one row per line in line order. The record is the only
+    declaration of the columns."""
 
-    RECORD: ClassVar[type]
+    kind: type[Flat]
+    columns: dict[str, npt.NDArray[Any]]
 
-    def record(self, row: int) -> GctraceRecord:
-        values = (getattr(self, f.name)[row].item() for f in fields(self))
-        record: GctraceRecord = self.RECORD(*values)
-        return record
+    @property
+    def line(self) -> Ints:
+        line: Ints = self.columns["line"]
+        return line
+
+    def column(self, name: str) -> npt.NDArray[Any]:
+        return self.columns[name]
+
+    def __len__(self) -> int:
+        return len(self.columns["line"])
 
     @classmethod
-    def from_records(cls, records: Sequence[GctraceRecord]) -> Self:
-        columns: dict[str, Any] = {}
-        for f in fields(cls):
-            values = [getattr(r, f.name) for r in records]
-            kind = np.float64 if f.type == "Floats" else (np.bool_ if f.type == "Bools" else np.int64)
-            columns[f.name] = np.array(values, dtype=kind)
-        return cls(**columns)
+    def of(cls, kind: type[Flat], *arrays: npt.NDArray[Any]) -> RecordColumns[Flat]:
+        """The columns of `kind` from one array per field, in field order."""
+        names = [f.name for f in fields(kind)]
+        return cls(kind, dict(zip(names, arrays, strict=True)))
 
+    @classmethod
+    def from_records(cls, kind: type[Flat], records: Sequence[Flat]) -> RecordColumns[Flat]:
+        columns: dict[str, npt.NDArray[Any]] = {
+            f.name: np.array([getattr(r, f.name) for r in records], dtype=_DTYPES[str(f.type)])
+            for f in fields(kind)
+        }
+        return cls(kind, columns)
 
-@dataclass(frozen=True)
-class AssistColumns(_PlainTable):
-    RECORD: ClassVar[type] = PacerAssist
-    line: Ints
-    assist_ratio: Floats
-    scan_mb: Ints
-    heap_start_mb: Ints
-    heap_goal_mb: Ints
-    dedicated_workers: Ints
-    fractional_goal: Floats
+    def record(self, row: int) -> Flat:
+        return self.kind(*(column[row].item() for column in self.columns.values()))
 
+    def take(self, rows: Ints) -> RecordColumns[Flat]:
+        """The table of the given rows."""
+        return RecordColumns(self.kind, {name: column[rows] for name, column in self.columns.items()})
 
-@dataclass(frozen=True)
-class EndColumns(_PlainTable):
-    RECORD: ClassVar[type] = PacerCycleEnd
-    line: Ints
-    cpu_percent: Ints
-    cpu_goal_percent: Ints
-    heap_scan_b: Ints
-    stack_scan_b: Ints
-    globals_scan_b: Ints
-    expected_scan_b: Ints
-    trigger_b: Ints
-    live_b: Ints
-    goal_delta_b: Ints
-    cons_mark: Floats
+    @classmethod
+    def concat(cls, parts: Sequence[RecordColumns[Flat]]) -> RecordColumns[Flat]:
+        """Tables of consecutive stretches of a log (each in line order) as one."""
+        if len(parts) == 1:
+            return parts[0]
+        names = parts[0].columns
+        return cls(parts[0].kind, {name: np.concatenate([p.columns[name] for p in parts]) for name in names})
 
-
-@dataclass(frozen=True)
-class SweepColumns(_PlainTable):
-    RECORD: ClassVar[type] = PacerSweepDone
-    line: Ints
-    heap_mb: Ints
-    allocated_mb: Ints
-    pages_swept: Ints
-    pages_per_byte: Floats
-
-
-@dataclass(frozen=True)
-class ScavColumns(_PlainTable):
-    RECORD: ClassVar[type] = ScavLine
-    line: Ints
-    bg_kib: Ints
-    eager_kib: Ints
-    released_kib: Ints
-    util_percent: Ints
-    forced: Bools
-    controller_reset: Bools
+    def merged(self, other: RecordColumns[Flat]) -> RecordColumns[Flat]:
+        """Both tables' rows as one table in line order."""
+        if not len(other):
+            return self
+        joined = RecordColumns.concat([self, other])
+        return joined.take(np.argsort(joined.line, kind="stable"))
 
 
 _SCAN_PARTS: Final = (
@@ -614,13 +613,22 @@ class ScanColumns(_Table):
     spans: Ints
 
     def record(self, row: int) -> Gctrace2Line:
-        parts = [int(getattr(self, name)[row]) for name in _SCAN_PARTS]
-        breakdown = [None if value < 0 else value for value in parts]
-        line, objs = int(self.line[row]), int(self.objs[row])
-        if self.total[row]:
-            return ScanTotal(line, objs, *breakdown)
+        return self.total_record(row) if self.total[row] else self.class_record(row)
+
+    def total_record(self, row: int) -> ScanTotal:
+        """The record of a row that is a `scan: total` line."""
+        return ScanTotal(int(self.line[row]), int(self.objs[row]), *self._breakdown(row))
+
+    def class_record(self, row: int) -> ScanClass:
+        """The record of a row that is a `scan: class` line."""
         size = int(self.size_b[row])
-        return ScanClass(line, None if size < 0 else size, objs, *breakdown)
+        return ScanClass(
+            int(self.line[row]), None if size < 0 else size, int(self.objs[row]), *self._breakdown(row)
+        )
+
+    def _breakdown(self, row: int) -> list[int | None]:
+        parts = [int(getattr(self, name)[row]) for name in _SCAN_PARTS]
+        return [None if value < 0 else value for value in parts]
 
     @classmethod
     def from_records(cls, records: Sequence[Gctrace2Line]) -> ScanColumns:
@@ -640,10 +648,10 @@ class GctraceLog:
 
     gc: GcColumns
     forced: Ints
-    assist: AssistColumns
-    end: EndColumns
-    sweep: SweepColumns
-    scav: ScavColumns
+    assist: RecordColumns[PacerAssist]
+    end: RecordColumns[PacerCycleEnd]
+    sweep: RecordColumns[PacerSweepDone]
+    scav: RecordColumns[ScavLine]
     scan: ScanColumns
     unrecognized: tuple[UnrecognizedLine, ...]
 
@@ -653,10 +661,16 @@ class GctraceLog:
         return cls(
             gc=GcColumns.from_records([r for r in records if isinstance(r, GcCycle)]),
             forced=_ints([r.line for r in records if isinstance(r, GcForced)]),
-            assist=AssistColumns.from_records([r for r in records if isinstance(r, PacerAssist)]),
-            end=EndColumns.from_records([r for r in records if isinstance(r, PacerCycleEnd)]),
-            sweep=SweepColumns.from_records([r for r in records if isinstance(r, PacerSweepDone)]),
-            scav=ScavColumns.from_records([r for r in records if isinstance(r, ScavLine)]),
+            assist=RecordColumns.from_records(
+                PacerAssist, [r for r in records if isinstance(r, PacerAssist)]
+            ),
+            end=RecordColumns.from_records(
+                PacerCycleEnd, [r for r in records if isinstance(r, PacerCycleEnd)]
+            ),
+            sweep=RecordColumns.from_records(
+                PacerSweepDone, [r for r in records if isinstance(r, PacerSweepDone)]
+            ),
+            scav=RecordColumns.from_records(ScavLine, [r for r in records if isinstance(r, ScavLine)]),
             scan=ScanColumns.from_records([r for r in records if isinstance(r, ScanTotal | ScanClass)]),
             unrecognized=tuple(r for r in records if isinstance(r, UnrecognizedLine)),
         )
@@ -666,10 +680,10 @@ class GctraceLog:
         return cls(
             gc=GcColumns.concat([p.gc for p in parts]),
             forced=np.concatenate([p.forced for p in parts]),
-            assist=AssistColumns.concat([p.assist for p in parts]),
-            end=EndColumns.concat([p.end for p in parts]),
-            sweep=SweepColumns.concat([p.sweep for p in parts]),
-            scav=ScavColumns.concat([p.scav for p in parts]),
+            assist=RecordColumns.concat([p.assist for p in parts]),
+            end=RecordColumns.concat([p.end for p in parts]),
+            sweep=RecordColumns.concat([p.sweep for p in parts]),
+            scav=RecordColumns.concat([p.scav for p in parts]),
             scan=ScanColumns.concat([p.scan for p in parts]),
             unrecognized=tuple(r for p in parts for r in p.unrecognized),
         )
@@ -696,8 +710,10 @@ class GctraceLog:
         """Every line as a record object, in line order."""
         found: list[GctraceRecord] = [GcForced(int(line)) for line in self.forced]
         found += [self.gc.record(row) for row in range(len(self.gc))]
-        for table in (self.assist, self.end, self.sweep, self.scav):
-            found += [table.record(row) for row in range(len(table))]
+        found += [self.assist.record(row) for row in range(len(self.assist))]
+        found += [self.end.record(row) for row in range(len(self.end))]
+        found += [self.sweep.record(row) for row in range(len(self.sweep))]
+        found += [self.scav.record(row) for row in range(len(self.scav))]
         found += [self.scan.record(row) for row in range(len(self.scan))]
         found += self.unrecognized
         found.sort(key=lambda record: record.line)
@@ -763,7 +779,7 @@ def _gc_rows(cursor: LineCursor, lines: Ints) -> tuple[Bools, GcColumns]:
     return good, _kept(columns, good)
 
 
-def _assist_rows(c: LineCursor, lines: Ints) -> tuple[Bools, AssistColumns]:
+def _assist_rows(c: LineCursor, lines: Ints) -> tuple[Bools, RecordColumns[PacerAssist]]:
     c.literal(b"pacer: assist ratio=")
     ratio = c.floating()
     c.literal(b" (scan ")
@@ -777,12 +793,11 @@ def _assist_rows(c: LineCursor, lines: Ints) -> tuple[Bools, AssistColumns]:
     c.literal(b"+")
     fractional = c.floating()
     good = c.finish()
-    return good, AssistColumns(lines, ratio, scan, start, goal, dedicated, fractional).take(
-        np.flatnonzero(good)
-    )
+    columns = RecordColumns.of(PacerAssist, lines, ratio, scan, start, goal, dedicated, fractional)
+    return good, columns.take(np.flatnonzero(good))
 
 
-def _end_rows(c: LineCursor, lines: Ints) -> tuple[Bools, EndColumns]:
+def _end_rows(c: LineCursor, lines: Ints) -> tuple[Bools, RecordColumns[PacerCycleEnd]]:
     c.literal(b"pacer: ")
     cpu = c.signed()
     c.literal(b"% CPU (")
@@ -805,11 +820,13 @@ def _end_rows(c: LineCursor, lines: Ints) -> tuple[Bools, EndColumns]:
     cons_mark = c.floating()
     c.literal(b")")
     good = c.finish()
-    columns = EndColumns(lines, cpu, goal, heap, stack, globals_b, expected, trigger, live, delta, cons_mark)
+    columns = RecordColumns.of(
+        PacerCycleEnd, lines, cpu, goal, heap, stack, globals_b, expected, trigger, live, delta, cons_mark
+    )
     return good, _kept(columns, good)
 
 
-def _sweep_rows(c: LineCursor, lines: Ints) -> tuple[Bools, SweepColumns]:
+def _sweep_rows(c: LineCursor, lines: Ints) -> tuple[Bools, RecordColumns[PacerSweepDone]]:
     c.literal(b"pacer: sweep done at heap size ")
     heap = c.integer()
     c.literal(b"MB; allocated ")
@@ -820,10 +837,10 @@ def _sweep_rows(c: LineCursor, lines: Ints) -> tuple[Bools, SweepColumns]:
     per_byte = c.floating()
     c.literal(b" pages/byte")
     good = c.finish()
-    return good, _kept(SweepColumns(lines, heap, allocated, pages, per_byte), good)
+    return good, _kept(RecordColumns.of(PacerSweepDone, lines, heap, allocated, pages, per_byte), good)
 
 
-def _scav_rows(c: LineCursor, lines: Ints) -> tuple[Bools, ScavColumns]:
+def _scav_rows(c: LineCursor, lines: Ints) -> tuple[Bools, RecordColumns[ScavLine]]:
     c.literal(b"scav ")
     bg = c.integer()
     c.literal(b" KiB work (bg), ")
@@ -836,7 +853,7 @@ def _scav_rows(c: LineCursor, lines: Ints) -> tuple[Bools, ScavColumns]:
     forced = c.optional(b" (forced)")
     reset = c.optional(b" [controller reset]", ~forced)
     good = c.finish()
-    return good, _kept(ScavColumns(lines, bg, eager, now, util, forced, reset), good)
+    return good, _kept(RecordColumns.of(ScavLine, lines, bg, eager, now, util, forced, reset), good)
 
 
 def _scan_rows(c: LineCursor, lines: Ints) -> tuple[Bools, ScanColumns]:
@@ -869,9 +886,6 @@ def _scan_rows(c: LineCursor, lines: Ints) -> tuple[Bools, ScanColumns]:
         spans=spans,
     )
     return good, _kept(columns, good)
-
-
-_Parse = Callable[[LineCursor, Ints], tuple[Bools, _Table]]
 
 
 @functools.cache
@@ -915,33 +929,25 @@ def _parsed(buffer: Buffer, starts: Ints, ends: Ints, numbers: Ints) -> tuple[Gc
     prefixed = forced.copy()
     refused = [np.flatnonzero(forced & ~exact_forced)]
     empty = _empty_log()
-    batches: tuple[tuple[Bools, _Parse, _Table], ...] = (
-        (starting(b"gc "), _gc_rows, empty.gc),
-        (assist, _assist_rows, empty.assist),
-        (pacer & ~assist & ~sweep, _end_rows, empty.end),
-        (sweep, _sweep_rows, empty.sweep),
-        (starting(b"scav "), _scav_rows, empty.scav),
-        (starting(b"scan: "), _scan_rows, empty.scan),
-    )
-    tables: list[_Table] = []
-    for mask, parse, blank in batches:
-        prefixed |= mask
+
+    def batch(mask: Bools, parse: Callable[[LineCursor, Ints], tuple[Bools, _T]], blank: _T) -> _T:
+        """The lines of one kind (`mask`) through its layout; the empty table when there are none."""
+        np.logical_or(prefixed, mask, out=prefixed)
         rows = np.flatnonzero(mask)
         if not len(rows):
-            tables.append(blank)
-            continue
+            return blank
         good, table = parse(LineCursor(buffer, starts[rows], ends[rows]), numbers[rows])
-        tables.append(table)
         refused.append(rows[~good])
-    gc, assist_t, end_t, sweep_t, scav_t, scan_t = tables
+        return table
+
     log = GctraceLog(
-        gc=gc,  # type: ignore[arg-type]
+        gc=batch(starting(b"gc "), _gc_rows, empty.gc),
         forced=numbers[exact_forced],
-        assist=assist_t,  # type: ignore[arg-type]
-        end=end_t,  # type: ignore[arg-type]
-        sweep=sweep_t,  # type: ignore[arg-type]
-        scav=scav_t,  # type: ignore[arg-type]
-        scan=scan_t,  # type: ignore[arg-type]
+        assist=batch(assist, _assist_rows, empty.assist),
+        end=batch(pacer & ~assist & ~sweep, _end_rows, empty.end),
+        sweep=batch(sweep, _sweep_rows, empty.sweep),
+        scav=batch(starting(b"scav "), _scav_rows, empty.scav),
+        scan=batch(starting(b"scan: "), _scan_rows, empty.scan),
         unrecognized=(),
     )
     return log, np.sort(np.concatenate(refused)), prefixed

@@ -1,4 +1,5 @@
-"""benchstat's text tables for a `BenchReport`, plain or coloured with rich, and its JSON form.
+"""benchstat's text tables for a `BenchReport`, plain or coloured with rich, and its JSON form (the texts
+themselves come from renderers/bench_text.py).
 
 The plain text is laid out the way benchstat's texttab does it, character for character: each input column
 becomes a group of narrow "shrink" columns (center, `±` range, footnotes, and for compared columns delta,
@@ -13,8 +14,9 @@ from enum import Enum
 
 from rich.text import Text
 
-from mapscope.analyses.benchstat import BenchReport, Table
-from mapscope.renderers.jsonout import dumps, to_jsonable
+from mapscope.analyses.bench import BenchReport, Table
+from mapscope.renderers.bench_text import TableText, document, table_text
+from mapscope.renderers.jsonout import dumps
 
 _LABEL_COLUMNS = 1
 _CENTER_COLUMNS = 3  # center, ± range, footnotes
@@ -153,7 +155,8 @@ def _delta_style(table: Table, delta: str | None, pct: float | None) -> str:
     return _BETTER if change == table.better else _WORSE
 
 
-def _table_lines(table: Table) -> list[Line]:
+def _table_lines(text: TableText) -> list[Line]:
+    table = text.table
     grid = _Grid()
     notes: dict[str, int] = {}
 
@@ -180,38 +183,39 @@ def _table_lines(table: Table) -> list[Line]:
     grid.at(edge)
     grid.put("", margin=" │")
 
-    for row in table.rows:
+    for row in text.rows:
         grid.next_row()
         grid.put(row.label)
-        for i, cell in enumerate(row.cells):
-            if cell is None:
+        for i, shown in enumerate(row.cells):
+            if shown is None:
                 continue
+            cell = shown.cell
             grid.at(_start(i))
-            grid.put(cell.center_text, align=_Align.RIGHT)
-            grid.put(cell.summary.range_text, align=_Align.RIGHT, margin=" ± ")
+            grid.put(shown.center, align=_Align.RIGHT)
+            grid.put(shown.spread, align=_Align.RIGHT, margin=" ± ")
             warn(cell.summary.warnings)
-            if i > 0 and cell.test is not None and cell.delta_text is not None:
+            if i > 0 and cell.test is not None and shown.delta is not None:
                 grid.put(
-                    cell.delta_text,
+                    shown.delta,
                     align=_Align.RIGHT,
-                    style=_delta_style(table, cell.delta_text, cell.delta_pct),
+                    style=_delta_style(table, shown.delta, cell.delta_pct),
                 )
-                grid.put(f"({cell.test.text})")
+                grid.put(f"({shown.test})")
                 warn(cell.test.warnings)
 
-    if table.geomean is not None:
+    if table.geomean is not None and text.geomean is not None:
         grid.next_row()
         grid.put("geomean")
-        for i, mean in enumerate(table.geomean):
-            if mean.value_text is not None:
+        for i, (mean, shown_mean) in enumerate(zip(table.geomean, text.geomean, strict=True)):
+            if shown_mean.value is not None:
                 grid.at(_start(i))
-                grid.put(mean.value_text, align=_Align.RIGHT)
+                grid.put(shown_mean.value, align=_Align.RIGHT)
             if i > 0:
                 grid.at(_start(i) + _CENTER_COLUMNS)
-                if mean.ratio is not None and mean.delta_text is not None:
+                if mean.ratio is not None and shown_mean.delta is not None:
                     pct = (mean.ratio - 1) * 100
                     grid.put(
-                        mean.delta_text, align=_Align.RIGHT, style=_delta_style(table, mean.delta_text, pct)
+                        shown_mean.delta, align=_Align.RIGHT, style=_delta_style(table, shown_mean.delta, pct)
                     )
                 else:
                     grid.put("?")
@@ -234,7 +238,7 @@ def report_lines(report: BenchReport) -> list[Line]:
             if previous is None or previous[key] != value:
                 lines.append([(f"{key}: {value}", _CONFIG)])
         previous = dict(table.config)
-        lines.extend(_table_lines(table))
+        lines.extend(_table_lines(table_text(table)))
     return lines
 
 
@@ -254,16 +258,5 @@ def render_rich(report: BenchReport) -> Text:
 
 
 def render_json(report: BenchReport) -> str:
-    """The report as JSON: every table with its configuration, rows, cells (values, center, interval,
-    test) and geometric means; ±inf interval ends are null."""
-    data = to_jsonable(report)
-    for table, source in zip(data["tables"], report.tables, strict=True):
-        table["config"] = dict(source.config)
-        for row, source_row in zip(table["rows"], source.rows, strict=True):
-            for cell, source_cell in zip(row["cells"], source_row.cells, strict=True):
-                if cell is not None and source_cell is not None:
-                    cell["range_text"] = source_cell.summary.range_text
-                    if source_cell.test is not None:
-                        cell["test"]["text"] = source_cell.test.text
-                        cell["test"]["significant"] = source_cell.test.significant
-    return dumps(data)
+    """The report as JSON (renderers/bench_text.py's document); ±inf interval ends are null."""
+    return dumps(document(report))

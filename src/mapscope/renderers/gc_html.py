@@ -15,12 +15,12 @@ from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
-from jinja2 import Environment, PackageLoader
 
 from mapscope import __version__
 from mapscope.analyses.gc_summary import CycleFigures, GcReport, Joined
 from mapscope.analyses.mmu import MmuPoint
-from mapscope.readers.bytecursor import Ints
+from mapscope.arrays import Ints
+from mapscope.renderers.html import environment
 
 WIDTH = 880
 HEIGHT = 240
@@ -219,13 +219,7 @@ def _table_rows(joined: Joined) -> tuple[list[CycleFigures], str]:
 def render(report: GcReport) -> str:
     joined = report.joined
     rows, rows_caption = _table_rows(joined)
-    environment = Environment(
-        loader=PackageLoader("mapscope.renderers", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    template = environment.get_template("gc_report.html")
+    template = environment().get_template("gc_report.html")
     return template.render(
         version=__version__,
         report=report,

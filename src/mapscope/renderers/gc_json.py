@@ -43,12 +43,12 @@ def _objects(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
-def _table_objects(table: Any, rows: npt.NDArray[np.int64]) -> list[dict[str, Any]]:
-    """The records of the given rows of a pacer or scavenger table, as JSON objects."""
+def _table_objects(table: dict[str, npt.NDArray[Any]], rows: npt.NDArray[np.int64]) -> list[dict[str, Any]]:
+    """The records of the given rows of a pacer or scavenger table (its columns), as JSON objects."""
     columns = {}
-    for f in fields(table):
-        values = getattr(table, f.name)[rows].tolist()
-        columns[f.name] = [to_jsonable(v) for v in values] if f.type == "Floats" else values
+    for name, column in table.items():
+        values = column[rows].tolist()
+        columns[name] = [to_jsonable(v) for v in values] if column.dtype == np.float64 else values
     return _objects(columns)
 
 
@@ -110,9 +110,9 @@ def _cycle_objects(joined: Joined) -> Iterator[dict[str, Any]]:
         )
         sides = {}
         for key, table, rows in (
-            ("assist", joined.log.assist, joined.assist[part]),
-            ("end", joined.log.end, joined.end[part]),
-            ("sweep", joined.log.sweep, joined.sweep[part]),
+            ("assist", joined.log.assist.columns, joined.assist[part]),
+            ("end", joined.log.end.columns, joined.end[part]),
+            ("sweep", joined.log.sweep.columns, joined.sweep[part]),
         ):
             present = _table_objects(table, rows[rows >= 0])
             found = iter(present)
@@ -131,7 +131,7 @@ def _cycle_objects(joined: Joined) -> Iterator[dict[str, Any]]:
                 "assist": sides["assist"][offset],
                 "end": sides["end"][offset],
                 "sweep": sides["sweep"][offset],
-                "scav": _table_objects(joined.log.scav, scav) if len(scav) else [],
+                "scav": _table_objects(joined.log.scav.columns, scav) if len(scav) else [],
                 "scan_total": scan_totals[offset],
                 "scan_classes": _scan_objects(joined, classes) if len(classes) else [],
             }

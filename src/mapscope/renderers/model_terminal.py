@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -100,12 +98,6 @@ def timeline_view(timeline: Timeline) -> Group:
         parts += [Text(SEED_NOTE, style="yellow"), Text()]
     parts.append(events_table(timeline.events))
     return Group(*parts)
-
-
-def console() -> Console:
-    """Markup off: names from the input (`map[int]T`) must print as they are. Piped output is not
-    squeezed into 80 columns."""
-    return Console(highlight=False, soft_wrap=False, markup=False, width=None if sys.stdout.isatty() else 160)
 
 
 def comparison_view(comparison: Comparison) -> Group:

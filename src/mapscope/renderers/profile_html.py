@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from mapscope import __version__
@@ -25,6 +24,7 @@ from mapscope.analyses.flame import FlameTree
 from mapscope.analyses.map_sites import SiteReport
 from mapscope.analyses.profile_diff import ProfileDiff
 from mapscope.readers.pprof import ValueType
+from mapscope.renderers.html import environment as _environment
 from mapscope.renderers.profile_terminal import quantity
 
 TOP_ROWS = 40
@@ -184,15 +184,6 @@ def _diff_rows(found: ProfileDiff) -> tuple[Row, ...]:
             )
         )
         for row in found.rows[:DIFF_ROWS]
-    )
-
-
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("mapscope.renderers", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
     )
 
 

@@ -12,12 +12,12 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader
-
 from mapscope import __version__
-from mapscope.analyses.benchstat import BenchReport
+from mapscope.analyses.bench import BenchReport
 from mapscope.analyses.run_summary import ModelComparison, PackageSites, RunAnalysis
 from mapscope.renderers import gc_html
+from mapscope.renderers.bench_text import table_text
+from mapscope.renderers.html import environment
 from mapscope.renderers.profile_terminal import quantity
 from mapscope.renderers.run_terminal import (
     GC_PER_OP_COLUMNS,
@@ -134,20 +134,19 @@ def _bench_tables(report: BenchReport) -> tuple[BenchTable, ...]:
     for table in report.tables:
         warnings: list[str] = []
         rows = []
-        for row in table.rows:
+        for row in table_text(table).rows:
             cells: list[BenchCell | None] = []
-            for cell in row.cells:
-                if cell is None:
+            for shown in row.cells:
+                if shown is None:
                     cells.append(None)
                     continue
+                cell = shown.cell
                 marks = []
                 for warning in cell.summary.warnings:
                     if warning not in warnings:
                         warnings.append(warning)
                     marks.append(str(warnings.index(warning) + 1))
-                cells.append(
-                    BenchCell(cell.center_text, cell.summary.range_text, len(cell.values), ",".join(marks))
-                )
+                cells.append(BenchCell(shown.center, shown.spread, len(cell.values), ",".join(marks)))
             rows.append(BenchRow(row.label, tuple(cells)))
         tables.append(BenchTable(table.unit, table.config, table.columns, tuple(rows), tuple(warnings)))
     return tuple(tables)
@@ -180,13 +179,7 @@ def _model_bars(rows: tuple[ModelComparison, ...]) -> tuple[tuple[ModelBar, ...]
 
 
 def render(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> str:
-    environment = Environment(
-        loader=PackageLoader("mapscope.renderers", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    template = environment.get_template("run_report.html")
+    template = environment().get_template("run_report.html")
     joined = analysis.gc.joined if analysis.gc is not None else None
     charts = (
         (gc_html.pause_chart(joined), gc_html.heap_chart(joined))

@@ -6,12 +6,11 @@ the log's exact decimals as JSON numbers; the benchmark part is `mapscope bench 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from mapscope.analyses.run_summary import RunAnalysis
-from mapscope.renderers.bench_terminal import render_json
+from mapscope.renderers.bench_text import document as bench_document
 from mapscope.renderers.jsonout import dumps, to_jsonable
 from mapscope.renderers.profile_json import report_json
 from mapscope.runner.manifest import Manifest
@@ -25,7 +24,7 @@ def document(run_dir: Path, manifest: Manifest, analysis: RunAnalysis) -> dict[s
         "gc": None
         if gc is None
         else to_jsonable({"source": gc.source, "input": gc.input, "summary": gc.summary, "mmu": gc.mmu}),
-        "benchmarks": None if analysis.bench is None else json.loads(render_json(analysis.bench)),
+        "benchmarks": None if analysis.bench is None else bench_document(analysis.bench),
         "gc_per_op": [to_jsonable(row) for row in analysis.gc_per_op],
         "map_sites": [
             {"package": found.package, "profile": found.profile, "source_dir": found.source_dir}

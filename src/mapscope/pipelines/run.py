@@ -1,7 +1,7 @@
-"""Reading a run directory back: the GC log from the program's captured stderr and the benchmarks from its
-stdout, analysed into one `RunAnalysis` for the terminal, JSON and HTML renderers; with the order in
-which their lines arrived, the GC cycles of each benchmark; and the map sites of the heap profiles, read
-as `mapscope profile --source <package dir>` reads them, by bytes allocated (alloc_space).
+"""The run pipeline, reading a run directory back: the GC log from the program's captured stderr and the
+benchmarks from its stdout, analysed into one `RunAnalysis` for the terminal, JSON and HTML renderers; with
+the order in which their lines arrived, the GC cycles of each benchmark; and the map sites of the heap
+profiles, read as `mapscope profile --source <package dir>` reads them, by bytes allocated (alloc_space).
 
 Nothing here fails a finished run: a part that cannot be read or analysed becomes a note.
 """
@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from mapscope.analyses import gc_summary, mmu
+from mapscope.analyses import gc_summary
+from mapscope.analyses.bench import BenchReport, LabeledFile, compare
 from mapscope.analyses.bench_gc import BenchGc, gc_per_benchmark
-from mapscope.analyses.benchstat import BenchReport, LabeledFile, compare
-from mapscope.analyses.gc_summary import GcReport, InputStats
+from mapscope.analyses.gc_summary import GcReport
 from mapscope.analyses.map_sites import attribute
 from mapscope.analyses.run_summary import ModelComparison, PackageSites, RunAnalysis, compare_with_model
 from mapscope.errors import MapscopeError
 from mapscope.model.versions import Target
+from mapscope.pipelines.gc import NoGcLinesError, gc_report
 from mapscope.readers import profile_source
 from mapscope.readers.arrivals import read_arrivals
-from mapscope.readers.gctrace import GctraceLog, GctraceReader
+from mapscope.readers.gctrace import GctraceLog
 from mapscope.readers.go_source import SourceTree
 from mapscope.readers.gobench import BenchFile, SourceKind, parse_bench, read_bench
 from mapscope.readers.pprof import sample_index
@@ -82,19 +83,11 @@ def analyze_gc(path: Path, name: str) -> GcReport | None:
     """The GC report of a captured stderr, None when it has no gc lines."""
     try:
         with path.open("rb") as stream:
-            reader = GctraceReader(stream)
-            joined = gc_summary.join(reader.read())
+            return gc_report(stream, name)
+    except NoGcLinesError:
+        return None
     except OSError as error:
         raise MapscopeError(name, f"cannot read: {error.strerror or error}") from None
-    if not len(joined):
-        return None
-    return GcReport(
-        source=name,
-        input=InputStats(reader.lines, reader.foreign_lines, reader.unterminated_last_line),
-        joined=joined,
-        summary=gc_summary.summarize(joined),
-        mmu=mmu.mmu_curve(joined.log.gc, joined.run),
-    )
 
 
 def analyze_run(run_dir: Path, manifest: Manifest) -> RunAnalysis:

@@ -1,0 +1,7 @@
+"""Pipelines: the layer between commands and analyses. A pipeline reads its inputs with the readers, runs the
+analyses and returns one report object that every renderer of a command (terminal, JSON, HTML) shows.
+
+`gc`: a gctrace log to a `GcReport`; `run`: a run directory to a `RunAnalysis`.
+"""
+
+__all__ = ["gc", "run"]
