@@ -1,0 +1,84 @@
+"""Writes the golden execution traces of tests/fixtures/trace: one per Go release, with the wire dump.
+
+Each release builds and runs scripts/trace_fixtures/main.go (with GODEBUG=traceallocfree=1 from 1.23 on,
+so the experimental alloc/free batches are present) and writes `trace_go<release>.out`. The expected
+text `trace_go<release>.wire.txt.gz` is `go tool trace -d=wire` of the release itself (1.24.11 for 1.22 and
+1.23, whose tools have no -d=wire): newer tools reject alloc/free events in traces with a 1.23 or 1.25
+header ("invalid event type"). Run: python scripts/gen_trace_fixtures.py [release ...]
+"""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from mapscope import gotoolchain
+
+REPO = Path(__file__).resolve().parent.parent
+PROGRAM = REPO / "scripts" / "trace_fixtures" / "main.go"
+OUT = REPO / "tests" / "fixtures" / "trace"
+RELEASES = ("1.22.10", "1.23.9", "1.25.5", "1.26.6", "1.27.3")
+OLDEST_WIRE_TOOL = "1.24.11"
+GO_RUN_SECONDS = 120
+
+
+def write_trace(release: str, dest: Path) -> None:
+    """Builds the program with `release` and runs it so it writes its trace to `dest`."""
+    tool = gotoolchain.ensure(release)
+    allocfree = {} if release.startswith("1.22.") else {"GODEBUG": "traceallocfree=1"}
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work)
+        (folder / "go.mod").write_text("module tracefixture\n\ngo 1.22\n")
+        (folder / "main.go").write_text(PROGRAM.read_text())
+        binary = folder / "tracefixture"
+        env = tool.env(GOCACHE=str(folder / "cache"), GOFLAGS="")
+        subprocess.run(
+            [str(tool.go), "build", "-o", str(binary), "."],
+            cwd=folder,
+            env=env,
+            check=True,
+            timeout=GO_RUN_SECONDS,
+        )
+        subprocess.run(
+            [str(binary), str(dest)],
+            env=tool.env(GOMAXPROCS="2", **allocfree),
+            check=True,
+            timeout=GO_RUN_SECONDS,
+        )
+
+
+def wire_tool(release: str) -> str:
+    """The release whose `go tool trace -d=wire` dumps a trace written by `release`."""
+    minor = int(release.split(".")[1])
+    return release if minor >= 24 else OLDEST_WIRE_TOOL
+
+
+def wire_dump(trace: Path, release: str) -> str:
+    """`go tool trace -d=wire` of `trace`."""
+    tool = gotoolchain.ensure(wire_tool(release))
+    done = subprocess.run(
+        [str(tool.go), "tool", "trace", "-d=wire", str(trace)],
+        env=tool.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=GO_RUN_SECONDS,
+    )
+    return done.stdout
+
+
+def main(releases: list[str]) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for release in releases or RELEASES:
+        trace = OUT / f"trace_go{release}.out"
+        write_trace(release, trace)
+        wire = gzip.compress(wire_dump(trace, release).encode(), mtime=0)
+        (OUT / f"trace_go{release}.wire.txt.gz").write_bytes(wire)
+        print(f"{trace.name}: {trace.stat().st_size} bytes")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
