@@ -4,14 +4,17 @@ Each release builds and runs scripts/trace_fixtures/main.go (with GODEBUG=tracea
 so the experimental alloc/free batches are present) and writes `trace_go<release>.out`. The expected
 text `trace_go<release>.wire.txt.gz` is `go tool trace -d=wire` of the release itself (1.24.11 for 1.22 and
 1.23, whose tools have no -d=wire): newer tools reject alloc/free events in traces with a 1.23 or 1.25
-header ("invalid event type"). Run: python scripts/gen_trace_fixtures.py [release ...]
+header ("invalid event type"). `trace_go<release>.stw.txt` lists the stop-the-world ranges of the same
+tool's `-d=parsed` (start ns, end ns, M, reason). Run: python scripts/gen_trace_fixtures.py [--dumps-only]
+[release ...]; --dumps-only redoes the expected text of the committed traces without new traces.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
+import re
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -56,11 +59,39 @@ def wire_tool(release: str) -> str:
     return release if minor >= 24 else OLDEST_WIRE_TOOL
 
 
+_STW = re.compile(
+    r"^M=(-?\d+) \S+ \S+ Range(Begin|End) Time=(\d+) "
+    r'Name="stop-the-world \((.*)\)" Scope=(\S+)'
+)
+
+
+def stw_dump(trace: Path, release: str) -> str:
+    """The stop-the-world ranges `go tool trace -d=parsed` reports: start, end, M, reason per line."""
+    begins: dict[str, tuple[str, str, str]] = {}
+    lines = []
+    for line in go_trace_dump(trace, release, "parsed").splitlines():
+        match = _STW.match(line)
+        if match is None:
+            continue
+        m, edge, time, reason, scope = match.groups()
+        if edge == "Begin":
+            begins[scope] = (time, m, reason)
+        elif scope in begins:
+            start, begin_m, begin_reason = begins.pop(scope)
+            lines.append(f"{start} {time} {begin_m} {begin_reason}\n")
+    return "".join(lines)
+
+
 def wire_dump(trace: Path, release: str) -> str:
     """`go tool trace -d=wire` of `trace`."""
+    return go_trace_dump(trace, release, "wire")
+
+
+def go_trace_dump(trace: Path, release: str, mode: str) -> str:
+    """`go tool trace -d=<mode>` of `trace`, by the tool that reads what `release` writes."""
     tool = gotoolchain.ensure(wire_tool(release))
     done = subprocess.run(
-        [str(tool.go), "tool", "trace", "-d=wire", str(trace)],
+        [str(tool.go), "tool", "trace", f"-d={mode}", str(trace)],
         env=tool.env(),
         capture_output=True,
         text=True,
@@ -70,15 +101,21 @@ def wire_dump(trace: Path, release: str) -> str:
     return done.stdout
 
 
-def main(releases: list[str]) -> None:
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dumps-only", action="store_true", help="keep the traces, redo the expected text")
+    parser.add_argument("releases", nargs="*", default=list(RELEASES))
+    args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    for release in releases or RELEASES:
+    for release in args.releases:
         trace = OUT / f"trace_go{release}.out"
-        write_trace(release, trace)
+        if not args.dumps_only:
+            write_trace(release, trace)
+        (OUT / f"trace_go{release}.stw.txt").write_text(stw_dump(trace, release))
         wire = gzip.compress(wire_dump(trace, release).encode(), mtime=0)
         (OUT / f"trace_go{release}.wire.txt.gz").write_bytes(wire)
         print(f"{trace.name}: {trace.stat().st_size} bytes")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()
