@@ -4,9 +4,9 @@ Each release builds and runs scripts/trace_fixtures/main.go (with GODEBUG=tracea
 so the experimental alloc/free batches are present) and writes `trace_go<release>.out`. The expected
 text `trace_go<release>.wire.txt.gz` is `go tool trace -d=wire` of the release itself (1.24.11 for 1.22 and
 1.23, whose tools have no -d=wire): newer tools reject alloc/free events in traces with a 1.23 or 1.25
-header ("invalid event type"). `trace_go<release>.stw.txt` lists the stop-the-world ranges of the same
-tool's `-d=parsed` (start ns, end ns, M, reason). Run: python scripts/gen_trace_fixtures.py [--dumps-only]
-[release ...]; --dumps-only redoes the expected text of the committed traces without new traces.
+header ("invalid event type"). `trace_go<release>.parsed.txt` sums up the same tool's `-d=parsed`: a first
+line `events N` (the events it prints), then `stw START END M REASON` per stop-the-world range (ns).
+Run: python scripts/gen_trace_fixtures.py [--dumps-only] [release ...]; --dumps-only redoes the expected text of the committed traces without new traces.
 """
 
 from __future__ import annotations
@@ -65,11 +65,12 @@ _STW = re.compile(
 )
 
 
-def stw_dump(trace: Path, release: str) -> str:
-    """The stop-the-world ranges `go tool trace -d=parsed` reports: start, end, M, reason per line."""
+def parsed_summary(trace: Path, release: str) -> str:
+    """`go tool trace -d=parsed` summed up: its event count, then its stop-the-world ranges."""
     begins: dict[str, tuple[str, str, str]] = {}
-    lines = []
-    for line in go_trace_dump(trace, release, "parsed").splitlines():
+    dump = go_trace_dump(trace, release, "parsed").splitlines()
+    lines = [f"events {sum(1 for line in dump if line.startswith('M='))}\n"]
+    for line in dump:
         match = _STW.match(line)
         if match is None:
             continue
@@ -78,7 +79,7 @@ def stw_dump(trace: Path, release: str) -> str:
             begins[scope] = (time, m, reason)
         elif scope in begins:
             start, begin_m, begin_reason = begins.pop(scope)
-            lines.append(f"{start} {time} {begin_m} {begin_reason}\n")
+            lines.append(f"stw {start} {time} {begin_m} {begin_reason}\n")
     return "".join(lines)
 
 
@@ -111,7 +112,7 @@ def main() -> None:
         trace = OUT / f"trace_go{release}.out"
         if not args.dumps_only:
             write_trace(release, trace)
-        (OUT / f"trace_go{release}.stw.txt").write_text(stw_dump(trace, release))
+        (OUT / f"trace_go{release}.parsed.txt").write_text(parsed_summary(trace, release))
         wire = gzip.compress(wire_dump(trace, release).encode(), mtime=0)
         (OUT / f"trace_go{release}.wire.txt.gz").write_bytes(wire)
         print(f"{trace.name}: {trace.stat().st_size} bytes")

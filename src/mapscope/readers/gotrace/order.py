@@ -16,8 +16,14 @@ import numpy.typing as npt
 
 from mapscope.readers.gotrace.records import EventBatch, Generation
 
+EV_PROC_START = 10
+EV_PROC_STOP = 11
+EV_PROC_STEAL = 12
+EV_GO_DESTROY_SYSCALL = 18
 EV_STW_BEGIN = 26
 EV_STW_END = 27
+EV_GO_SWITCH = 45
+EV_GO_SWITCH_DESTROY = 46
 
 
 def ticks_to_ns(ticks: int, frequency: int) -> int:
@@ -82,3 +88,48 @@ def stw_windows(generations: Iterable[Generation]) -> Iterator[STWWindow]:
             elif m in open_begins:
                 start, reason = open_begins.pop(m)
                 yield STWWindow(start, time_ns, m, reason)
+
+
+def parsed_event_count(generations: Iterable[Generation], *, final_sync: bool = True) -> int:
+    """How many events Go's parser (`go tool trace -d=parsed`) yields for a trace it accepts.
+
+    Go's ordering emits one event per timed event, plus: a Sync at the start of every generation and,
+    from Go 1.25's parser on (`final_sync`), one at the end; a StackSample per CPU sample; for GoSwitch and GoSwitchDestroy the block (or
+    destroy) of the old goroutine and the start of the new one; for a GoDestroySyscall on an M that
+    holds a P, a ProcSteal of that P.
+    """
+    total = 1 if final_sync else 0
+    m_has_p: dict[int, bool] = {}
+    for generation in generations:
+        total += 1 + generation.event_count() + len(generation.cpu_samples())
+        for batch in generation.event_batches():
+            kinds = batch.types
+            total += 2 * int(np.count_nonzero((kinds == EV_GO_SWITCH) | (kinds == EV_GO_SWITCH_DESTROY)))
+            if not np.any(kinds == EV_GO_DESTROY_SYSCALL):
+                _track_p(batch, m_has_p)
+                continue
+            for kind, row in zip(kinds.tolist(), batch.args.tolist(), strict=True):
+                m = batch.header.m
+                if kind == EV_GO_DESTROY_SYSCALL and m_has_p.get(m, False):
+                    total += 1
+                _step_p(kind, row, m, m_has_p)
+    return total
+
+
+def _track_p(batch: EventBatch, m_has_p: dict[int, bool]) -> None:
+    """Whether the batch's M ends holding a P: decided by its last P-changing event."""
+    kinds = batch.types
+    changes = np.flatnonzero((kinds == EV_PROC_START) | (kinds == EV_PROC_STOP) | (kinds == EV_PROC_STEAL))
+    for index in changes[::-1].tolist():
+        kind = int(kinds[index])
+        if kind == EV_PROC_STEAL and int(batch.args[index, 3]) != batch.header.m:
+            continue
+        m_has_p[batch.header.m] = kind == EV_PROC_START
+        return
+
+
+def _step_p(kind: int, row: list[int], m: int, m_has_p: dict[int, bool]) -> None:
+    if kind == EV_PROC_START:
+        m_has_p[m] = True
+    elif kind in (EV_PROC_STOP, EV_GO_DESTROY_SYSCALL) or (kind == EV_PROC_STEAL and row[3] == m):
+        m_has_p[m] = False
