@@ -162,3 +162,42 @@ def test_random_corruption_gives_result_or_one_error(version: int, edits: list[t
 def test_missing_file_is_one_error(tmp_path: Path) -> None:
     with pytest.raises(MapscopeError, match="cannot read"):
         list(read_trace_file(tmp_path / "absent.out"))
+
+
+def sync_batch(gen: int) -> bytes:
+    """A Go 1.25+ sync batch: Sync, Frequency, ClockSnapshot."""
+    body = b"\x32\x08" + uvarint(15_625_000) + b"\x33" + uvarint(1) + uvarint(2) + uvarint(3) + uvarint(4)
+    return batch(gen, body, m=NO_THREAD)
+
+
+def test_go126_end_marker_outside_a_generation() -> None:
+    assert "end-of-generation marker outside a generation" in one_line_error(header(26) + b"\x34")
+
+
+def test_go126_batch_of_next_generation_without_end_marker() -> None:
+    data = header(26) + sync_batch(1) + sync_batch(2)
+    assert "batch of generation 2 inside generation 1" in one_line_error(data)
+
+
+def test_go125_generation_needs_a_clock_snapshot() -> None:
+    data = header(25) + batch(1, b"\x32\x08" + uvarint(1000), m=NO_THREAD)
+    assert "generation 1 has no clock snapshot" in one_line_error(data)
+
+
+def test_go126_minimal_trace_reads() -> None:
+    generations = read_all(header(26) + sync_batch(1) + b"\x34" + sync_batch(2) + b"\x34")
+    assert [g.number for g in generations] == [1, 2]
+    clock = generations[0].sync()
+    assert clock is not None and clock.clock is not None and clock.clock.nsec == 4
+
+
+def test_alloc_free_info_with_extra_bytes() -> None:
+    body = b"\x01" + uvarint(1) + uvarint(8192) + uvarint(8) + uvarint(8192) + b"\x00"
+    experimental = b"\x31\x01" + uvarint(1) + uvarint(NO_THREAD) + uvarint(5) + uvarint(len(body)) + body
+    assert "extra bytes after the alloc/free info" in one_line_error(
+        header(23) + frequency_batch(1) + experimental
+    )
+
+
+def test_experimental_batch_is_not_a_go122_batch() -> None:
+    assert "expected a batch, found byte 49" in one_line_error(header(22) + b"\x31\x01")
