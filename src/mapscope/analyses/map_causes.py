@@ -187,6 +187,11 @@ def role(name: str) -> Role | None:
     return None
 
 
+def operation_cause(name: str) -> MapCause | None:
+    """The operation a map entry point performs (None for any other function)."""
+    return _OPERATION_OF.get(name)
+
+
 def in_segment(name: str) -> bool:
     """Part of the leaf-most runtime run: a runtime frame or a linknamed map entry point."""
     return is_runtime(name) or name in _OPERATION_OF

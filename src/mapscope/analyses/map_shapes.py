@@ -16,6 +16,7 @@ clone allocates a whole new map.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -241,3 +242,9 @@ def probe_map_types() -> tuple[MapType, ...]:
         if size % PTR_SIZE == 0:
             found.append(MapType(_array_of(size // PTR_SIZE, pointers=True), one))
     return tuple(found)
+
+
+@functools.cache
+def probe_shapes(target: Target) -> tuple[Shapes, ...]:
+    """The stand-in types' store catalogues on `target` (immutable, so built once per process)."""
+    return tuple(shapes(probe, target, ExprKind.ASSIGN) for probe in probe_map_types())
