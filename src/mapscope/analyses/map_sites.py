@@ -247,7 +247,14 @@ def _memory_site(
         probe = ladders.best_probe(target, called)
         if probe is None:
             for group in called:
-                tally.add(group.size, MemoryClass.UNEXPLAINED, group.value, group.count, Confidence.NONE)
+                tally.add(
+                    group.size,
+                    MemoryClass.UNEXPLAINED,
+                    group.value,
+                    group.count,
+                    Confidence.NONE,
+                    group.place,
+                )
         else:
             SiteMatcher([probe], False, None, Confidence.GUESSED).match(called, tally)
     runtime_groups(data, None, tally)
@@ -262,7 +269,7 @@ def _cpu_site(context: SourceContext, data: SiteData) -> Site | None:
         if code < 0:
             continue
         for group in groups:
-            tally.add(group.size, CAUSES[code].value, group.value, group.count, Confidence.EXACT)
+            tally.add(group.size, CAUSES[code].value, group.value, group.count, Confidence.EXACT, group.place)
     if not tally.parts:
         return None
     _, expressions = context.expressions(data.frame, allocating=False)
@@ -311,24 +318,25 @@ def sample_causes(profile: Profile, index: int, report: SiteReport) -> list[str 
         else np.zeros(len(profile.samples), np.int64)
     )
     sizes = object_sizes(profile, index, counts)
-    # (located site, object size, cause) of every report site's sizes, then each sample looked up.
+    # (located site, call, object size, cause) of every report site's sizes, then each sample looked up.
     places = located.sites.places()
     names: list[str | None] = [None]
-    table: list[tuple[int, int, int]] = []
+    table: list[tuple[int, int, int, int]] = []
     for site in report.sites:
         where = places.get((site.function, site.file, site.line))
-        if where is not None:
-            for size, cause, _ in site.size_causes:
-                table.append((where, size, len(names)))
-                names.append(None if cause in (OTHER, AMBIGUOUS) else cause)
+        if where is None:
+            continue
+        for size, place, cause, _ in site.size_causes:
+            table.append((where, place, size, len(names)))
+            names.append(None if cause in (OTHER, AMBIGUOUS) else cause)
     if not table:
         return [None] * len(profile.samples)
     known = np.array(table, dtype=np.int64)
     has = located.site >= 0
-    keys = np.concatenate([known[:, :2], np.stack([located.site[has], sizes[has]], axis=1)])
-    group = rows(keys)[1]
+    sampled = np.stack([located.site[has], located.place[has], sizes[has]], axis=1)
+    group = rows(np.concatenate([known[:, :3], sampled]))[1]
     cause_of_group = np.zeros(int(group.max()) + 1, dtype=np.int64)
-    cause_of_group[group[: len(known)]] = known[:, 2]
+    cause_of_group[group[: len(known)]] = known[:, 3]
     codes = np.zeros(len(profile.samples), dtype=np.int64)
     codes[has] = cause_of_group[group[len(known) :]]
     labels: list[str | None] = np.array(names, dtype=object)[codes].tolist()

@@ -56,7 +56,8 @@ class Share:
 class Site:
     """A map site. `value` is the sum of its shares; `other` the value at the same line that is not the
     map's, `ambiguous` the value that may be either, with what it may be in `ambiguous_with`.
-    `size_causes` gives each object size's class (by most value) and that class's confidence."""
+    `size_causes` gives each object size, per call (the location row of the call instruction, -1 when
+    not told apart), its class (by most value) and that class's confidence."""
 
     function: str
     file: str
@@ -68,7 +69,7 @@ class Site:
     value: int
     count: int
     shares: tuple[Share, ...]
-    size_causes: tuple[tuple[int, str, str], ...]
+    size_causes: tuple[tuple[int, int, str, str], ...]
     other: int = 0
     ambiguous: int = 0
     ambiguous_with: str = ""
@@ -90,13 +91,15 @@ class Tally:
 
     parts: dict[str, list[int]] = field(default_factory=dict)
     confidence: dict[str, Confidence] = field(default_factory=dict)
-    sizes: dict[int, dict[str, int]] = field(default_factory=dict)
+    sizes: dict[tuple[int, int], dict[str, int]] = field(default_factory=dict)
     candidates: set[str] = field(default_factory=set)
 
-    def add(self, size: int, cause: str, value: int, count: int, confidence: Confidence) -> None:
+    def add(
+        self, size: int, cause: str, value: int, count: int, confidence: Confidence, place: int = -1
+    ) -> None:
         if value == 0 and count == 0 and cause not in self.parts:
             return
-        by_cause = self.sizes.setdefault(size, {})
+        by_cause = self.sizes.setdefault((size, place), {})
         by_cause[cause] = by_cause.get(cause, 0) + abs(value)
         part = self.parts.setdefault(cause, [0, 0])
         part[0] += value
@@ -105,16 +108,17 @@ class Tally:
         self.confidence[cause] = held if RANK[held] >= RANK[confidence] else confidence
 
     def ambiguous(self, group: Group, candidates: str) -> None:
-        self.add(group.size, AMBIGUOUS, group.value, group.count, Confidence.NONE)
+        self.add(group.size, AMBIGUOUS, group.value, group.count, Confidence.NONE, group.place)
         self.candidates.add(candidates)
 
-    def size_causes(self) -> tuple[tuple[int, str, str], ...]:
-        """Each object size with the class that holds most of its value, and that class's confidence."""
+    def size_causes(self) -> tuple[tuple[int, int, str, str], ...]:
+        """Each (object size, call) with the class that holds most of its value and that class's
+        confidence."""
         found = []
-        for size, causes in sorted(self.sizes.items()):
+        for (size, place), causes in sorted(self.sizes.items()):
             cause = max(sorted(causes), key=lambda c: causes[c])
             held = self.confidence.get(cause, Confidence.NONE)
-            found.append((size, cause, held.value))
+            found.append((size, place, cause, held.value))
         return tuple(found)
 
     def shares(self) -> tuple[Share, ...]:

@@ -132,7 +132,9 @@ def memory_code(names: list[str]) -> Code:
     if call.cause in (MapCause.MAKE, MapCause.CLONE) or _SMALL_GROUP in names:
         return Code.INITIAL
     if call.cause is MapCause.INSERT:
-        return Code.MAP_OBJECT
+        # The compiler stores values over 128 bytes through the generic mapassign only: below a fast
+        # variant, the object mapassign allocates itself is the first bucket.
+        return Code.INITIAL if "_fast" in call.operation else Code.MAP_OBJECT
     return Code.UNEXPLAINED
 
 

@@ -27,6 +27,8 @@ from mapscope.model.versions import Target
 _MIN_LADDER_RUNGS = 3
 _EXPLAINED = 0.9  # of a call's bytes its ladder's catalogue (and out-of-line objects) must explain
 _OUT_OF_LINE_SIZES = 2
+_ENTRIES_PER_ARRAY = 4  # a map holds over 6 entries per bucket of its last array, arrays one per B
+_SMALL = 512
 _HASH_SEED = 0x6D617073636F7065
 
 
@@ -231,30 +233,40 @@ def ladders(
 
 def _fit(context: LadderContext, catalogue: Shapes, groups: list[Group], tally: Tally) -> int:
     """Tallies one unit's groups on its ladder's catalogue (guessed); returns the value it explains.
-    Sizes the catalogue lacks are out-of-line keys or values when over 128 bytes and as numerous as the
-    top rung's maps (at most two such sizes), else other allocations."""
-    by_size = {c.size: c for c in catalogue.candidates}
-    by_size.update(context.rungs(catalogue))
+    The catalogue's small generic objects (directories, table structs, overflow lists) count only up
+    to _SMALL bytes, where every allocator has sizes alike. Sizes the catalogue lacks are out-of-line
+    keys or values when over 128 bytes and far more numerous than the arrays (at most two such sizes),
+    else other allocations."""
+    rungs = context.rungs(catalogue)
+    by_size = {c.size: c for c in catalogue.candidates if c.size <= _SMALL or c.what == "overflow bucket"}
+    by_size.update(rungs)
     counts: dict[int, int] = {}
     for group in groups:
         counts[group.size] = counts.get(group.size, 0) + group.count
-    rung_counts = [counts[s] for s in counts if s in context.rungs(catalogue)]
-    top = min(rung_counts) if rung_counts else 0
+    arrays = sum(counts[s] for s in counts if s in rungs)
     extra = sorted(
-        (s for s in counts if s not in by_size and s > MAX_INLINE and counts[s] >= top),
+        (
+            s
+            for s in counts
+            if s not in by_size and s > MAX_INLINE and counts[s] >= _ENTRIES_PER_ARRAY * arrays
+        ),
         key=lambda s: -counts[s] * s,
     )[:_OUT_OF_LINE_SIZES]
     explained = 0
     for group in groups:
         candidate = by_size.get(group.size)
         if candidate is not None:
-            tally.add(group.size, candidate.memory_class, group.value, group.count, Confidence.GUESSED)
+            tally.add(
+                group.size, candidate.memory_class, group.value, group.count, Confidence.GUESSED, group.place
+            )
             explained += abs(group.value)
         elif group.size in extra:
-            tally.add(group.size, MemoryClass.OUT_OF_LINE, group.value, group.count, Confidence.GUESSED)
+            tally.add(
+                group.size, MemoryClass.OUT_OF_LINE, group.value, group.count, Confidence.GUESSED, group.place
+            )
             explained += abs(group.value)
         else:
-            tally.add(group.size, OTHER, group.value, group.count, Confidence.NONE)
+            tally.add(group.size, OTHER, group.value, group.count, Confidence.NONE, group.place)
     return explained
 
 
@@ -303,10 +315,10 @@ def merged_sites(found: list[tuple[Frame, Tally]]) -> list[Site]:
     by_frame: dict[Frame, Tally] = {}
     for frame, tally in found:
         held = by_frame.setdefault(frame, Tally())
-        for size, causes in tally.sizes.items():
+        for key, causes in tally.sizes.items():
             for cause, value in causes.items():
-                held.sizes.setdefault(size, {})
-                held.sizes[size][cause] = held.sizes[size].get(cause, 0) + value
+                held.sizes.setdefault(key, {})
+                held.sizes[key][cause] = held.sizes[key].get(cause, 0) + value
         for cause, (value, count) in tally.parts.items():
             part = held.parts.setdefault(cause, [0, 0])
             part[0] += value

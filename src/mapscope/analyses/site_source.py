@@ -138,6 +138,14 @@ class SourceContext:
         )
 
 
+def _distinctive(candidate: Candidate) -> bool:
+    """An object only a map's own work allocates at this size (not a small generic one)."""
+    return (
+        candidate.role in ("first", "arrays", "entry", "make", "header")
+        or candidate.what == "overflow bucket"
+    )
+
+
 def _ladder_caps(by_size: dict[int, list[Candidate]], counts: dict[int, int]) -> dict[int, int]:
     """Per bounded array or directory size: the most objects of it the site's maps can have allocated.
     A map allocates each array rung once, climbing, so a rung has at most as many objects as the rung
@@ -191,22 +199,40 @@ class SiteMatcher:
                 counts[group.size] = counts.get(group.size, 0) + group.count
         return max(counts.values(), default=0)
 
-    def places(self, groups: list[Group], tally: Tally, known_map: bool) -> list[Group]:
-        """The groups of the calls that can be the map's: a call (place) none of whose sizes the
-        catalogue has is another call at the line, unless `known_map` (the binary named a map call);
-        such calls' groups go to `other` (or to boxing by elimination, for an interface store of an
-        unknown dynamic type)."""
-        fits: dict[int, bool] = {}
+    def places(self, groups: list[Group], tally: Tally) -> list[Group]:
+        """The groups of the calls (places) that can be the map's. A call is the map's when one of its
+        sizes is one the map's own work has (a bucket or group array, the first bucket, an overflow
+        bucket, a header, an out-of-line key or value): a call whose sizes only small generic objects
+        match (a directory, a table struct) is another call at the line, its groups `other`. A call
+        whose sizes are all interface boxes is a box, unless there are more such calls than the line
+        stores boxes (a string concatenation has a box's size too): then all are ambiguous. Without
+        the stored type, a call with no size of the map's may be a box or not: ambiguous."""
+        distinctive: dict[int, bool] = {}
+        boxes_only: dict[int, bool] = {}
         for group in groups:
-            fits[group.place] = fits.get(group.place, False) or group.size in self.by_size
+            candidates = self.by_size.get(group.size, [])
+            distinctive[group.place] = distinctive.get(group.place, False) or any(
+                _distinctive(c) for c in candidates
+            )
+            boxes_only[group.place] = boxes_only.get(group.place, True) and any(
+                c.role == "box" for c in candidates
+            )
+        boxes_only = {place: only and not distinctive[place] for place, only in boxes_only.items()}
+        box_calls = sum(boxes_only.values())
+        slots = len({c.what for found in self.by_size.values() for c in found if c.role == "box"})
         kept = []
         for group in groups:
-            if known_map or fits[group.place]:
+            if boxes_only[group.place]:
+                if box_calls <= slots:
+                    kept.append(group)
+                else:
+                    tally.ambiguous(group, "an interface box or another allocation of the same size")
+            elif distinctive[group.place]:
                 kept.append(group)
             elif self.interface_unknown:
                 tally.ambiguous(group, "an interface box or another allocation")
             else:
-                tally.add(group.size, OTHER, group.value, group.count, Confidence.NONE)
+                tally.add(group.size, OTHER, group.value, group.count, Confidence.NONE, group.place)
         return kept
 
     def match(self, groups: list[Group], tally: Tally) -> int:
@@ -223,14 +249,23 @@ class SiteMatcher:
             classes = {c.memory_class for c in candidates}
             if not candidates:
                 for group in found:
-                    tally.add(group.size, MemoryClass.UNEXPLAINED, group.value, group.count, Confidence.NONE)
+                    tally.add(
+                        group.size,
+                        MemoryClass.UNEXPLAINED,
+                        group.value,
+                        group.count,
+                        Confidence.NONE,
+                        group.place,
+                    )
                 continue
             paths = _take(found, caps[size], tally) if caps.get(size, counts[size]) < counts[size] else found
             matched += sum(group.value for group in paths)
             if len(classes) == 1:
                 only = classes.pop()
                 for group in paths:
-                    tally.add(size, only, group.value, group.count, self._confidence(Confidence.EXACT))
+                    tally.add(
+                        size, only, group.value, group.count, self._confidence(Confidence.EXACT), group.place
+                    )
                 continue
             self.divide(paths, candidates, grown, tally)
         return matched
@@ -255,10 +290,10 @@ class SiteMatcher:
                     break
                 pick = min(fitting, key=lambda g: abs(g.count - grown))
                 remaining.remove(pick)
-                tally.add(pick.size, candidate.memory_class, pick.value, pick.count, confidence)
+                tally.add(pick.size, candidate.memory_class, pick.value, pick.count, confidence, pick.place)
             last = rest if rest is not None else bounded[-1].memory_class
             for group in remaining:
-                tally.add(group.size, last, group.value, group.count, confidence)
+                tally.add(group.size, last, group.value, group.count, confidence, group.place)
             return
         value = sum(g.value for g in paths)
         count = sum(g.count for g in paths)
@@ -266,16 +301,16 @@ class SiteMatcher:
             # One path: all first buckets or all overflow buckets, whichever count the model expects.
             near_first = abs(count - grown) <= abs(count - self.overflow_estimate) if grown else True
             chosen = MemoryClass.INITIAL if near_first else MemoryClass.OVERFLOW
-            tally.add(paths[0].size, chosen, value, count, confidence)
+            tally.add(paths[0].size, chosen, value, count, confidence, paths[0].place)
             return
         left, shared = count, 0
         for candidate in bounded:
             take = min(left, grown)
             part = split(value, count, take)
-            tally.add(paths[0].size, candidate.memory_class, part, take, confidence)
+            tally.add(paths[0].size, candidate.memory_class, part, take, confidence, paths[0].place)
             left, shared = left - take, shared + part
         last = rest if rest is not None else bounded[-1].memory_class
-        tally.add(paths[0].size, last, value - shared, left, confidence)
+        tally.add(paths[0].size, last, value - shared, left, confidence, paths[0].place)
 
 
 def _take(paths: list[Group], cap: int, tally: Tally) -> list[Group]:
@@ -286,7 +321,7 @@ def _take(paths: list[Group], cap: int, tally: Tally) -> list[Group]:
         take = group.count * cap // count if count else 0
         part = split(group.value, group.count, take)
         kept.append(Group(group.size, part, take, group.place))
-        tally.add(group.size, OTHER, group.value - part, group.count - take, Confidence.NONE)
+        tally.add(group.size, OTHER, group.value - part, group.count - take, Confidence.NONE, group.place)
     return kept
 
 
@@ -362,7 +397,7 @@ def source_site(context: SourceContext, data: SiteData, target: Target, tally: T
         return None
     unknown = any(context.interface_unknown(e, found.declarations) for e in expressions)
     matcher = SiteMatcher(catalogues, unknown, estimate)
-    plain = matcher.places(list(data.codes.get(Code.NO_FRAMES, [])), tally, known_map=False)
+    plain = matcher.places(list(data.codes.get(Code.NO_FRAMES, [])), tally)
     matched = matcher.match([*plain, *data.codes.get(Code.MAP_CALL, [])], tally)
     matched += runtime_groups(data, matcher, tally, interface_slots)
     kinds = "+".join(dict.fromkeys(e.kind.value for e in expressions))
@@ -405,14 +440,23 @@ def runtime_groups(
             continue
         for group in groups:
             if code == Code.NOT_MAP or (code == Code.BOXING and not boxes_are_map):
-                tally.add(group.size, OTHER, group.value, group.count, Confidence.NONE)
+                tally.add(group.size, OTHER, group.value, group.count, Confidence.NONE, group.place)
                 continue
             matched += group.value
             if code == Code.BOXING:
-                tally.add(group.size, MemoryClass.BOXING, group.value, group.count, Confidence.EXACT)
+                tally.add(
+                    group.size, MemoryClass.BOXING, group.value, group.count, Confidence.EXACT, group.place
+                )
             elif code == Code.MAP_OBJECT:
                 memory_class, confidence = _assigned_object(data, matcher, group)
-                tally.add(group.size, memory_class, group.value, group.count, confidence)
+                tally.add(group.size, memory_class, group.value, group.count, confidence, group.place)
             else:
-                tally.add(group.size, _CODE_CLASS[Code(code)], group.value, group.count, Confidence.EXACT)
+                tally.add(
+                    group.size,
+                    _CODE_CLASS[Code(code)],
+                    group.value,
+                    group.count,
+                    Confidence.EXACT,
+                    group.place,
+                )
     return matched
