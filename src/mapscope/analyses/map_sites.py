@@ -105,9 +105,9 @@ class SiteReport:
 def _candidates(
     context: SourceContext, observations: Observations, kind: ProfileKind
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sites looked at one by one (map work in their runtime frames or callee, or a map expression at
-    their line) and sites whose calls a ladder may explain: any other site whose file the source tree
-    does not have (a line the source shows without a map expression is no map site)."""
+    """Sites looked at one by one (map work in their runtime frames or callee, or a typed map
+    expression at their line) and sites whose calls a ladder may explain: any other site (the source
+    reader may miss a map whose type it cannot tell, so the sizes still have their say)."""
     n = len(observations.sites)
     wanted = np.zeros(n, dtype=bool)
     if kind is ProfileKind.MEMORY:
@@ -121,10 +121,10 @@ def _candidates(
         present[observations.site] = True
         for position in np.flatnonzero(present & ~wanted).tolist():
             frame = observations.sites[position]
-            found = context.file(frame.file)
-            if found is not None:
-                eligible[position] = False
-                wanted[position] = bool(found.at(frame.line))
+            if context.file(frame.file) is not None:
+                typed = bool(context.expressions(frame)[1])
+                wanted[position] = typed
+                eligible[position] &= not typed
     return wanted, eligible
 
 
