@@ -19,7 +19,7 @@ import numpy as np
 from mapscope import ranges
 from mapscope.analyses.map_causes import Frame
 from mapscope.analyses.map_shapes import Candidate, MemoryClass, Shapes, probe_shapes
-from mapscope.analyses.site_classes import OTHER, Confidence, FoundBy, Group, Site, Tally
+from mapscope.analyses.site_classes import OTHER, Confidence, FoundBy, Group, Site, Tally, split
 from mapscope.analyses.site_evidence import Code, Observations, rows, sums
 from mapscope.model.gotypes import MAX_INLINE
 from mapscope.model.versions import Target
@@ -119,11 +119,16 @@ class LadderContext:
             for size in sizes:
                 for position in probes.by_size.get(size, []):
                     hits.setdefault(position, []).append(size)
-            known = self.climbed[key] = [
-                (position, tuple(rungs))
-                for position, rungs in hits.items()
-                if len(rungs) >= _MIN_LADDER_RUNGS and not all(r & (r - 1) == 0 for r in rungs)
-            ]
+            firsts = {position: min(self.rungs(probes.catalogues[position]), default=0) for position in hits}
+            # Ladders that start at their first rung are tried first, so they win ties.
+            known = self.climbed[key] = sorted(
+                (
+                    (position, tuple(rungs))
+                    for position, rungs in hits.items()
+                    if len(rungs) >= _MIN_LADDER_RUNGS and not all(r & (r - 1) == 0 for r in rungs)
+                ),
+                key=lambda found: firsts[found[0]] not in sizes,
+            )
         return known
 
     def rungs(self, catalogue: Shapes) -> dict[int, Candidate]:
@@ -252,10 +257,30 @@ def _fit(context: LadderContext, catalogue: Shapes, groups: list[Group], tally: 
         ),
         key=lambda s: -counts[s] * s,
     )[:_OUT_OF_LINE_SIZES]
+    first = next((c.size for c in rungs.values() if c.role == "first"), None)
+    shared = first is not None and any(
+        c.size == first and c.what == "overflow bucket" for c in catalogue.candidates
+    )
+    array_counts = [counts[s] for s in sorted(counts) if s in rungs and s != first]
+    maps = max(array_counts[0] if array_counts else 1, 1)
     explained = 0
     for group in groups:
         candidate = by_size.get(group.size)
-        if candidate is not None:
+        if shared and group.size == first and counts[first] > maps:
+            # The first bucket of each map, then overflow buckets of the same size.
+            take = group.count * maps // counts[first]
+            part = split(group.value, group.count, take)
+            tally.add(group.size, MemoryClass.INITIAL, part, take, Confidence.GUESSED, group.place)
+            tally.add(
+                group.size,
+                MemoryClass.OVERFLOW,
+                group.value - part,
+                group.count - take,
+                Confidence.GUESSED,
+                group.place,
+            )
+            explained += abs(group.value)
+        elif candidate is not None:
             tally.add(
                 group.size, candidate.memory_class, group.value, group.count, Confidence.GUESSED, group.place
             )
@@ -275,7 +300,7 @@ def ladder_sites(context: LadderContext, target: Target, found: Units) -> list[t
     if not found.sized.any():
         return []
     scores = ladders(context, target, found.observations, found.sized)
-    candidates = np.flatnonzero((scores.probe >= 0) & (2 * scores.value >= scores.total))
+    candidates = np.flatnonzero(scores.probe >= 0)
     if candidates.size == 0:
         return []
     observations = found.observations
