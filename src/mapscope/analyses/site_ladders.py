@@ -27,7 +27,7 @@ from mapscope.model.versions import Target
 _MIN_LADDER_RUNGS = 3
 _EXPLAINED = 0.9  # of a call's bytes its ladder's catalogue (and out-of-line objects) must explain
 _OUT_OF_LINE_SIZES = 2
-_ENTRIES_PER_ARRAY = 4  # a map holds over 6 entries per bucket of its last array, arrays one per B
+_ENTRIES_PER_BUCKET = 3  # a grown map holds over 3 entries per bucket (or group) of its last array
 _SMALL = 512
 _HASH_SEED = 0x6D617073636F7065
 
@@ -240,7 +240,7 @@ def _fit(context: LadderContext, catalogue: Shapes, groups: list[Group], tally: 
     """Tallies one unit's groups on its ladder's catalogue (guessed); returns the value it explains.
     The catalogue's small generic objects (directories, table structs, overflow lists) count only up
     to _SMALL bytes, where every allocator has sizes alike. Sizes the catalogue lacks are out-of-line
-    keys or values when over 128 bytes and far more numerous than the arrays (at most two such sizes),
+    keys or values when over 128 bytes and as many as the largest array's entries (at most two sizes),
     else other allocations."""
     rungs = context.rungs(catalogue)
     by_size = {c.size: c for c in catalogue.candidates if c.size <= _SMALL or c.what == "overflow bucket"}
@@ -248,21 +248,20 @@ def _fit(context: LadderContext, catalogue: Shapes, groups: list[Group], tally: 
     counts: dict[int, int] = {}
     for group in groups:
         counts[group.size] = counts.get(group.size, 0) + group.count
-    arrays = sum(counts[s] for s in counts if s in rungs)
-    extra = sorted(
-        (
-            s
-            for s in counts
-            if s not in by_size and s > MAX_INLINE and counts[s] >= _ENTRIES_PER_ARRAY * arrays
-        ),
-        key=lambda s: -counts[s] * s,
-    )[:_OUT_OF_LINE_SIZES]
     first = next((c.size for c in rungs.values() if c.role == "first"), None)
     shared = first is not None and any(
         c.size == first and c.what == "overflow bucket" for c in catalogue.candidates
     )
     array_counts = [counts[s] for s in sorted(counts) if s in rungs and s != first]
     maps = max(array_counts[0] if array_counts else 1, 1)
+    # A map whose largest array has n buckets (or groups) holds over 3n entries: that many
+    # out-of-line objects, at least.
+    largest = max((s for s in counts if s in rungs), default=0)
+    entries = _ENTRIES_PER_BUCKET * (largest // max(min(rungs, default=1), 1))
+    extra = sorted(
+        (s for s in counts if s not in by_size and s > MAX_INLINE and counts[s] >= entries),
+        key=lambda s: -counts[s] * s,
+    )[:_OUT_OF_LINE_SIZES]
     explained = 0
     for group in groups:
         candidate = by_size.get(group.size)
