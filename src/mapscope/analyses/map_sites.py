@@ -155,7 +155,8 @@ def _detect_target(
     profile: Profile, context: SourceContext, ladders: LadderContext, data: list[SiteData], found: Units
 ) -> tuple[Target, str]:
     """The map implementation the profile's runtime frames name, else the one whose sizes explain
-    clearly more of the profile's bytes; unknown (sized as the better fit) when neither does."""
+    clearly more of the profile's bytes; unknown (sized as Swiss tables, the default since Go 1.24)
+    when neither does."""
     names = {function.name for function in profile.functions}
     names.update(profile.callees.values())
     if any(name.startswith("internal/runtime/maps.") for name in names):
@@ -172,7 +173,7 @@ def _detect_target(
                 score += matched.matched
         scores.append(score + ladder_value(ladders, target, found))
     if not any(scores):
-        return Target.parse(None), "unknown: no map sizes or runtime frames tell the implementation"
+        return candidates[-1], "unknown: no map sizes or runtime frames tell the implementation"
     best = max(range(len(candidates)), key=lambda i: (scores[i], i))
     fits = {
         Implementation.BUCKETS: "bucket maps (Go 1.22-1.23)",
@@ -180,7 +181,11 @@ def _detect_target(
     }
     chosen = fits[candidates[best].implementation]
     if scores[best] < _CLEAR_MARGIN * scores[1 - best]:
-        return candidates[best], f"unknown: object sizes fit both implementations (sized as {chosen}; --go)"
+        newest = candidates[-1]
+        return newest, (
+            "unknown: object sizes fit both implementations "
+            f"(sized as {fits[newest.implementation]}, today's default; --go VERSION to say)"
+        )
     return candidates[best], f"detected: object sizes fit {chosen}"
 
 
@@ -189,8 +194,11 @@ def attribute(
     index: int,
     sources: SourceTree | None = None,
     target: Target | None = None,
+    target_from: str = "--go",
 ) -> SiteReport:
-    """The map sites of one sample type of a profile, then the profile's top as pprof prints it."""
+    """The map sites of one sample type of a profile, then the profile's top as pprof prints it.
+    `target`, when given, is the Go release the profile came from and `target_from` says how that is
+    known."""
     kind = profile_kind(profile, index)
     observations = observe(profile, index, kind)
     context = SourceContext(sources)
@@ -199,7 +207,6 @@ def attribute(
     data = _site_data(observations, wanted)
     context.by_line.update({(d.frame.file, d.frame.line): d for d in data})
     found = units(observations, eligible)
-    target_from = "--go"
     if kind is ProfileKind.MEMORY and target is None:
         target, target_from = _detect_target(profile, context, ladders, data, found)
     elif target is None:

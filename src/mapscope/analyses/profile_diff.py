@@ -1,8 +1,10 @@
 """What grew between two profiles of the same program, per map site and cause.
 
-Sites are matched by function, file name and line: the same code built by two Go releases (or from two
-checkouts) keeps them even when the build directory differs, and the causes are the same vocabulary on
-bucket maps and Swiss tables, so a Go 1.23 profile and a Go 1.24 one compare cause by cause. Each row
+Sites are paired by function and map type, not by file:line: lines move between checkouts, and the same
+code built by two Go releases inlines differently, so one store can show at another line (or through
+another caller's inlined copy). A function's sites of one map type add up on each side; the row shows the
+newer profile's line. The causes are the same vocabulary on bucket maps and Swiss tables, so a Go 1.23
+profile and a Go 1.24 one compare cause by cause. Each row
 has both values and both shares of their profile's total: the shares are what compares across runs of
 different length or load.
 """
@@ -45,8 +47,28 @@ class ProfileDiff:
     rows: tuple[DiffRow, ...]
 
 
-def _key(site: Site) -> tuple[str, str, int]:
-    return site.function, site.file.replace("\\", "/").rsplit("/", 1)[-1], site.line
+def _key(site: Site) -> tuple[str, str]:
+    return site.function, site.map_type or ""
+
+
+@dataclass
+class _Paired:
+    """One side's sites of one (function, map type): values per cause, and where the largest is."""
+
+    causes: dict[str, int]
+    file: str
+    line: int
+
+
+def _by_key(report: SiteReport) -> dict[tuple[str, str], _Paired]:
+    found: dict[tuple[str, str], _Paired] = {}
+    for site in report.sites:  # largest first, so a key's place is its largest site's
+        paired = found.setdefault(
+            _key(site), _Paired({}, site.file.replace("\\", "/").rsplit("/", 1)[-1], site.line)
+        )
+        for share in site.shares:
+            paired.causes[share.cause] = paired.causes.get(share.cause, 0) + share.value
+    return found
 
 
 def _share(value: int, total: int) -> float | None:
@@ -60,13 +82,12 @@ def diff(base: SiteReport, new: SiteReport) -> ProfileDiff:
             new.source,
             f"sample type {new.sample_type.type} cannot be compared with {base.sample_type.type} of {base.source}",
         )
-    before = {_key(site): site for site in base.sites}
-    after = {_key(site): site for site in new.sites}
+    before, after = _by_key(base), _by_key(new)
     rows = []
     for key in sorted(before.keys() | after.keys()):
         old_site, new_site = before.get(key), after.get(key)
-        old_causes = {s.cause: s.value for s in old_site.shares} if old_site else {}
-        new_causes = {s.cause: s.value for s in new_site.shares} if new_site else {}
+        old_causes = old_site.causes if old_site else {}
+        new_causes = new_site.causes if new_site else {}
         shown = new_site or old_site
         assert shown is not None
         for cause in sorted(old_causes.keys() | new_causes.keys()):
@@ -74,10 +95,9 @@ def diff(base: SiteReport, new: SiteReport) -> ProfileDiff:
             rows.append(
                 DiffRow(
                     function=key[0],
-                    file=key[1],
-                    line=key[2],
-                    map_type=(new_site.map_type if new_site else None)
-                    or (old_site.map_type if old_site else None),
+                    file=shown.file,
+                    line=shown.line,
+                    map_type=key[1] or None,
                     cause=cause,
                     base=old_value,
                     new=new_value,

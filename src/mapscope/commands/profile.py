@@ -18,7 +18,7 @@ from mapscope.atomicfile import write_atomic, write_atomic_bytes
 from mapscope.commands.count_option import Count
 from mapscope.errors import MapscopeError
 from mapscope.model.versions import Target
-from mapscope.readers import profile_source
+from mapscope.readers import go_buildinfo, profile_source
 from mapscope.readers.go_source import SourceTree
 from mapscope.readers.pprof import Profile, sample_index
 from mapscope.readers.pprof_text import Progress as ReadProgress
@@ -28,7 +28,6 @@ from mapscope.renderers.jsonout import dumps
 from mapscope.renderers.profile_json import report_json
 from mapscope.renderers.profile_terminal import DEFAULT_SITES, DEFAULT_TOP_ROWS, diff_view, report_view
 
-DEFAULT_DIFF_ROWS = 40
 # Inputs smaller than this read in well under a second: no progress bar for them.
 _PROGRESS_MIN_BYTES = 32 << 20
 
@@ -54,6 +53,19 @@ def _sources(directory: Path | None) -> SourceTree | None:
     if not directory.is_dir():
         raise MapscopeError(str(directory), "not a directory (--source takes the Go source tree)")
     return SourceTree(directory)
+
+
+def _built_with(binary: Path) -> tuple[Target | None, str]:
+    """The release (and map experiment) the binary's build info names, if mapscope models it."""
+    found = go_buildinfo.go_version(binary) if binary.is_file() else None
+    if found is None:
+        return None, ""
+    release, _, rest = found.removeprefix("go").partition(" ")
+    experiment = "noswissmap" if "noswissmap" in rest else None
+    try:
+        return Target.parse(release, experiment), f"the binary's build info ({found})"
+    except MapscopeError:
+        return None, ""
 
 
 def _causes(profiles: list[tuple[Profile, int]], reports: list[SiteReport]) -> list[list[str | None]]:
@@ -94,6 +106,7 @@ def _html(
     causes: list[list[str | None]],
     reports: list[SiteReport],
     found: ProfileDiff | None,
+    rows: int,
 ) -> None:
     """The page of one profile, or of BASE -> NEW with --diff."""
     if found is None and len(profiles) != 1:
@@ -106,9 +119,9 @@ def _html(
     ]
     tree = flame.flame_tree(inputs)
     page = (
-        profile_html.render_diff(found, tree)
+        profile_html.render_diff(found, tree, rows)
         if found is not None
-        else profile_html.render_report(reports[0], tree)
+        else profile_html.render_report(reports[0], tree, rows)
     )
     write_atomic(path, page)
 
@@ -140,7 +153,7 @@ def register(cli: click.Group) -> None:
     @click.option("--top", "top_rows", type=Count(), default=DEFAULT_TOP_ROWS, show_default=True,
                   help="Rows of the profile's top to print after the map sites.")  # fmt: skip
     @click.option("--sites", "site_rows", type=Count(), default=DEFAULT_SITES, show_default=True,
-                  help="Map sites to print (largest first).")  # fmt: skip
+                  help="Map sites (or --diff rows) to print, largest first; also on the --html page.")  # fmt: skip
     @click.option("--diff", "compare", is_flag=True, help="Compare two profiles (SOURCE is BASE NEW): per site "
                   "and cause, what grew.")  # fmt: skip
     @click.option("--folded", type=click.Path(path_type=Path), help="Also write folded stacks here, with the "
@@ -175,6 +188,9 @@ def register(cli: click.Group) -> None:
         and cause (initial allocation, growth, overflow, out-of-line keys/values, boxing; or lookup,
         insert, growth, delete, iterate, clear, hash), then the rest of the profile's top."""
         target = Target.parse(go, goexperiment) if go or goexperiment else None
+        target_from = "--go"
+        if target is None and binary is not None:
+            target, target_from = _built_with(binary)
         tree = _sources(source_dir)
         if compare and len(sources) != 2:
             raise click.UsageError("--diff takes two sources: BASE NEW")
@@ -194,18 +210,18 @@ def register(cli: click.Group) -> None:
             for profile in loaded.profiles:
                 index = sample_index(profile, sample)
                 profiles.append((profile, index))
-                reports.append(attribute(profile, index, tree, target))
+                reports.append(attribute(profile, index, tree, target, target_from))
         causes = _causes(profiles, reports) if folded or speedscope or proto or html else []
         if folded is not None or speedscope is not None or proto is not None:
             _export(profiles, causes, folded, speedscope, proto, map_only)
         found = diff(reports[0], reports[1]) if compare else None
         if html is not None:
-            _html(html, profiles, causes, reports, found)
+            _html(html, profiles, causes, reports, found, site_rows)
         if found is not None:
             if json_output:
                 click.echo(dumps(found))
             else:
-                console().print(diff_view(found, max(top_rows, DEFAULT_DIFF_ROWS)))
+                console().print(diff_view(found, site_rows))
             return
         if json_output:
             payload = {

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from mapscope import __version__
 from mapscope.analyses.flame import FlameTree
-from mapscope.analyses.map_sites import SiteReport
+from mapscope.analyses.map_sites import LEGEND, SiteReport
 from mapscope.analyses.profile_diff import ProfileDiff
 from mapscope.readers.pprof import ValueType
 from mapscope.renderers.html import environment as _environment
@@ -122,10 +122,10 @@ def _cut_note(tree: FlameTree) -> str:
     return "To keep this page small, " + "; ".join(notes) + ": their values stay in their callers' widths."
 
 
-def _site_rows(report: SiteReport) -> tuple[SiteRow, ...]:
+def _site_rows(report: SiteReport, sites: int) -> tuple[SiteRow, ...]:
     unit = report.sample_type
     rows = []
-    for site in report.sites[:SITES]:
+    for site in report.sites[:sites]:
         for position, share in enumerate(site.shares):
             rows.append(
                 SiteRow(
@@ -163,7 +163,7 @@ def _top_rows(report: SiteReport) -> tuple[Row, ...]:
     return tuple(rows)
 
 
-def _diff_rows(found: ProfileDiff) -> tuple[Row, ...]:
+def _diff_rows(found: ProfileDiff, limit: int) -> tuple[Row, ...]:
     unit = found.sample_type
 
     def share(value: float | None) -> str:
@@ -183,7 +183,7 @@ def _diff_rows(found: ProfileDiff) -> tuple[Row, ...]:
                 share(row.new_share),
             )
         )
-        for row in found.rows[:DIFF_ROWS]
+        for row in found.rows[:limit]
     )
 
 
@@ -209,8 +209,8 @@ def _page(tree: FlameTree, title: str, **parts: Any) -> str:
     )
 
 
-def render_report(report: SiteReport, tree: FlameTree) -> str:
-    """The page of one profile: flame graph, map sites, the top of the profile."""
+def render_report(report: SiteReport, tree: FlameTree, sites: int = SITES) -> str:
+    """The page of one profile: flame graph, map sites (the largest `sites`), the top of the profile."""
     unit: ValueType = report.sample_type
     return _page(
         tree,
@@ -219,8 +219,9 @@ def render_report(report: SiteReport, tree: FlameTree) -> str:
         total_text=quantity(report.total, unit),
         map_text=quantity(report.map_value, unit),
         map_share=_percent(report.map_value, report.total),
-        site_rows=_site_rows(report),
-        sites_shown=min(SITES, len(report.sites)),
+        site_rows=_site_rows(report, sites),
+        sites_shown=min(sites, len(report.sites)),
+        legend=[(label.value, meaning) for label, meaning in LEGEND.items()],
         counted=report.count_type is not None and report.count_type.type != unit.type,
         top_rows=_top_rows(report),
         top_shown=quantity(report.top.shown, report.top.sample_type),
@@ -228,8 +229,9 @@ def render_report(report: SiteReport, tree: FlameTree) -> str:
     )
 
 
-def render_diff(found: ProfileDiff, tree: FlameTree) -> str:
-    """The page of BASE -> NEW: flame graph of NEW coloured by change, and what grew per site."""
+def render_diff(found: ProfileDiff, tree: FlameTree, rows: int = DIFF_ROWS) -> str:
+    """The page of BASE -> NEW: flame graph of NEW coloured by change, and what grew per site (the
+    largest `rows` changes)."""
     unit = found.sample_type
     return _page(
         tree,
@@ -238,5 +240,5 @@ def render_diff(found: ProfileDiff, tree: FlameTree) -> str:
         found=found,
         base_text=quantity(found.base_total, unit),
         new_text=quantity(found.new_total, unit),
-        diff_rows=_diff_rows(found),
+        diff_rows=_diff_rows(found, rows),
     )

@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from mapscope.analyses.map_sites import SiteReport
+from mapscope.analyses.map_sites import LEGEND, SiteReport
 from mapscope.analyses.profile_diff import ProfileDiff
 from mapscope.analyses.profile_totals import Top
 from mapscope.readers.pprof import ValueType
@@ -50,8 +50,7 @@ def sites_table(report: SiteReport, limit: int = DEFAULT_SITES) -> Table:
         title=f"Map sites ({unit.type})",
         title_justify="left",
         show_edge=False,
-        caption="confidence: exact = one class fits the object size or the runtime frames say so; split = "
-        "a size several classes share, divided by counts; guessed = no map type known",
+        caption="confidence: " + "; ".join(f"{label.value} = {meaning}" for label, meaning in LEGEND.items()),
         caption_justify="left",
     )
     columns = ["site", "line", "map type", "cause", unit.type]
@@ -120,6 +119,13 @@ def top_table(top: Top, rows: int) -> Table:
     return table
 
 
+def _source_line(files: tuple[str, ...], shown: int = 3) -> str:
+    """One line however many files were read: how many, and the first few."""
+    named = ", ".join(files[:shown])
+    more = f" and {len(files) - shown} more (--json lists them)" if len(files) > shown else ""
+    return f"Source read: {len(files)} file{'s' if len(files) != 1 else ''} ({named}{more})"
+
+
 def report_view(report: SiteReport, top_rows: int = DEFAULT_TOP_ROWS, sites: int = DEFAULT_SITES) -> Group:
     unit = report.sample_type
     lines = [
@@ -131,8 +137,19 @@ def report_view(report: SiteReport, top_rows: int = DEFAULT_TOP_ROWS, sites: int
         ),
         Text(f"Map model: {report.target} ({report.target_from})"),
     ]
+    if report.symbolization:
+        lines.append(Text(f"Symbols: {report.symbolization}"))
     if report.source_files:
-        lines.append(Text(f"Source read for: {', '.join(report.source_files)}"))
+        lines.append(Text(_source_line(report.source_files)))
+    other = sum(site.other for site in report.sites)
+    ambiguous = [site for site in report.sites if site.ambiguous]
+    if other or ambiguous:
+        aside = f"Not counted at map sites' lines: {quantity(other, unit)} allocated by other calls"
+        if ambiguous:
+            value = sum(site.ambiguous for site in ambiguous)
+            candidates = "; ".join(dict.fromkeys(site.ambiguous_with for site in ambiguous))
+            aside += f", {quantity(value, unit)} ambiguous ({candidates})"
+        lines.append(Text(aside))
     parts: list[Table | Text] = [*lines, Text("")]
     if report.sites:
         parts.extend([sites_table(report, sites), Text("")])
@@ -182,6 +199,6 @@ def diff_view(found: ProfileDiff, rows: int) -> Group:
             _share_text(row.new_share),
         )
     if len(found.rows) > rows:
-        table.caption = f"{len(found.rows) - rows} more rows (--top to show them)"
+        table.caption = f"{len(found.rows) - rows} more rows (--sites to show them, --json has all)"
         table.caption_justify = "left"
     return Group(*header, table)
