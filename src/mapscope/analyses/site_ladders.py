@@ -19,7 +19,7 @@ import numpy as np
 from mapscope import ranges
 from mapscope.analyses.map_causes import Frame
 from mapscope.analyses.map_shapes import Candidate, MemoryClass, Shapes, probe_shapes
-from mapscope.analyses.site_classes import OTHER, Confidence, FoundBy, Group, Site, Tally, split
+from mapscope.analyses.site_classes import AMBIGUOUS, OTHER, Confidence, FoundBy, Group, Site, Tally, split
 from mapscope.analyses.site_evidence import Code, Observations, rows, sums
 from mapscope.model.gotypes import MAX_INLINE
 from mapscope.model.versions import Target
@@ -30,6 +30,7 @@ _OUT_OF_LINE_SIZES = 2
 _ENTRIES_PER_BUCKET = 3  # a grown map holds over 3 entries per bucket (or group) of its last array
 _SMALL = 512
 _HASH_SEED = 0x6D617073636F7065
+_OTHER_CALLS = "another call at the line: a box, a new object stored into the map, or none of the map's"
 
 
 @dataclass(frozen=True)
@@ -294,38 +295,50 @@ def _fit(context: LadderContext, catalogue: Shapes, groups: list[Group], tally: 
     return explained
 
 
+def _unit_groups(observations: Observations, units: np.ndarray) -> dict[int, list[Group]]:
+    picked = np.flatnonzero(np.isin(observations.site, units))
+    groups: dict[int, list[Group]] = {}
+    columns = (
+        observations.site,
+        observations.size,
+        observations.value,
+        observations.count,
+        observations.place,
+    )
+    for unit, size, value, count, place in zip(*(c[picked].tolist() for c in columns), strict=True):
+        groups.setdefault(unit, []).append(Group(size, value, count, place))
+    return groups
+
+
 def ladder_sites(context: LadderContext, target: Target, found: Units) -> list[tuple[Frame, Tally]]:
-    """The units whose best ladder's catalogue explains nearly all their bytes, as tallies."""
+    """The units whose best ladder's catalogue explains nearly all their bytes, as tallies; the other
+    calls at their lines are ambiguous (a box, a new object stored into the map, or anything else)."""
     if not found.sized.any():
         return []
     scores = ladders(context, target, found.observations, found.sized)
     candidates = np.flatnonzero(scores.probe >= 0)
     if candidates.size == 0:
         return []
-    observations = found.observations
-    picked = np.flatnonzero(np.isin(observations.site, candidates))
-    groups: dict[int, list[Group]] = {}
-    for unit, size, value, count, place in zip(
-        *(
-            column[picked].tolist()
-            for column in (
-                observations.site,
-                observations.size,
-                observations.value,
-                observations.count,
-                observations.place,
-            )
-        ),
-        strict=True,
-    ):
-        groups.setdefault(unit, []).append(Group(size, value, count, place))
+    groups = _unit_groups(found.observations, candidates)
     catalogues = context.probe(target).catalogues
     result = []
+    winners: set[int] = set()
     for unit in candidates.tolist():
         tally = Tally()
         explained = _fit(context, catalogues[int(scores.probe[unit])], groups[unit], tally)
         if explained >= _EXPLAINED * abs(int(scores.total[unit])) and tally.shares():
             result.append((found.frames[unit], tally))
+            winners.add(unit)
+    won = {found.frames[unit] for unit in winners}
+    rest = np.array(
+        [unit for unit, frame in enumerate(found.frames) if frame in won and unit not in winners],
+        dtype=np.int64,
+    )
+    for unit, unit_groups in _unit_groups(found.observations, rest).items():
+        tally = Tally()
+        for group in unit_groups:
+            tally.ambiguous(group, _OTHER_CALLS)
+        result.append((found.frames[unit], tally))
     return result
 
 
@@ -348,6 +361,7 @@ def merged_sites(found: list[tuple[Frame, Tally]]) -> list[Site]:
             part[0] += value
             part[1] += count
             held.confidence[cause] = tally.confidence[cause]
+        held.candidates |= tally.candidates
     sites = []
     for frame, tally in by_frame.items():
         shares = tally.shares()
@@ -365,6 +379,8 @@ def merged_sites(found: list[tuple[Frame, Tally]]) -> list[Site]:
                 shares=shares,
                 size_causes=tally.size_causes(),
                 other=tally.aside(OTHER),
+                ambiguous=tally.aside(AMBIGUOUS),
+                ambiguous_with="; ".join(sorted(tally.candidates)),
             )
         )
     return sites

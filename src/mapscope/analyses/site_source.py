@@ -16,6 +16,7 @@ same size, and that excess is not the map's either.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from mapscope.analyses.map_causes import Frame
@@ -177,6 +178,7 @@ class SiteMatcher:
         interface_unknown: bool,
         overflow_estimate: int | None,
         confidence: Confidence = Confidence.EXACT,
+        line_allocates: bool = False,
     ):
         self.by_size: dict[int, list[Candidate]] = {}
         for catalogue in catalogues:
@@ -185,6 +187,7 @@ class SiteMatcher:
         self.interface_unknown = interface_unknown
         self.overflow_estimate = overflow_estimate or 0
         self.best = confidence
+        self.line_allocates = line_allocates
 
     def _confidence(self, confidence: Confidence) -> Confidence:
         return confidence if RANK[confidence] > RANK[self.best] else self.best
@@ -205,7 +208,8 @@ class SiteMatcher:
         bucket, a header, an out-of-line key or value): a call whose sizes only small generic objects
         match (a directory, a table struct) is another call at the line, its groups `other`. A call
         whose sizes are all interface boxes is a box, unless there are more such calls than the line
-        stores boxes (a string concatenation has a box's size too): then all are ambiguous. Without
+        stores boxes, or the line builds strings or objects of its own (a concatenation has a box's
+        size too): then all are ambiguous. Without
         the stored type, a call with no size of the map's may be a box or not: ambiguous."""
         distinctive: dict[int, bool] = {}
         boxes_only: dict[int, bool] = {}
@@ -223,7 +227,7 @@ class SiteMatcher:
         kept = []
         for group in groups:
             if boxes_only[group.place]:
-                if box_calls <= slots:
+                if box_calls <= slots and not self.line_allocates:
                     kept.append(group)
                 else:
                     tally.ambiguous(group, "an interface box or another allocation of the same size")
@@ -325,6 +329,15 @@ def _take(paths: list[Group], cap: int, tally: Tally) -> list[Group]:
     return kept
 
 
+_ALLOCATING_TEXT = re.compile(r"\+|\bstring\(|\[\]byte\(|\bappend\(|&\w|\bnew\(|\bfmt\.")
+
+
+def _allocates(expressions: tuple[MapExpression, ...]) -> bool:
+    """The statement builds something of its own that may have a box's size: a string concatenation
+    or conversion, an append, a new object, a formatted string."""
+    return any(_ALLOCATING_TEXT.search(e.text) for e in expressions)
+
+
 def _made_big(context: SourceContext, found: GoFile, frame: Frame, store: MapExpression) -> bool:
     """The stored-to map was made, in this function, with room for more than one bucket or group, so
     its stores never allocate a first one: a constant hint over 8, or a make line that allocated
@@ -396,7 +409,7 @@ def source_site(context: SourceContext, data: SiteData, target: Target, tally: T
     if not catalogues:
         return None
     unknown = any(context.interface_unknown(e, found.declarations) for e in expressions)
-    matcher = SiteMatcher(catalogues, unknown, estimate)
+    matcher = SiteMatcher(catalogues, unknown, estimate, line_allocates=_allocates(expressions))
     plain = matcher.places(list(data.codes.get(Code.NO_FRAMES, [])), tally)
     matched = matcher.match([*plain, *data.codes.get(Code.MAP_CALL, [])], tally)
     matched += runtime_groups(data, matcher, tally, interface_slots)
