@@ -52,6 +52,7 @@ from mapscope.analyses.site_ladders import (
     ladder_sites,
     ladder_value,
     merged_sites,
+    repeated_tables,
     units,
 )
 from mapscope.analyses.site_source import (
@@ -152,11 +153,16 @@ def _site_data(observations: Observations, wanted: np.ndarray) -> list[SiteData]
 
 
 def _detect_target(
-    profile: Profile, context: SourceContext, ladders: LadderContext, data: list[SiteData], found: Units
+    profile: Profile,
+    context: SourceContext,
+    ladders: LadderContext,
+    data: list[SiteData],
+    found: Units,
+    allocated: bool,
 ) -> tuple[Target, str]:
     """The map implementation the profile's runtime frames name, else the one whose sizes explain
-    clearly more of the profile's bytes; unknown (sized as Swiss tables, the default since Go 1.24)
-    when neither does."""
+    clearly more of the profile's bytes, or whose tables alone repeat; unknown (sized as the better
+    fit) when neither does."""
     names = {function.name for function in profile.functions}
     names.update(profile.callees.values())
     if any(name.startswith("internal/runtime/maps.") for name in names):
@@ -181,10 +187,13 @@ def _detect_target(
     }
     chosen = fits[candidates[best].implementation]
     if scores[best] < _CLEAR_MARGIN * scores[1 - best]:
-        newest = candidates[-1]
-        return newest, (
-            "unknown: object sizes fit both implementations "
-            f"(sized as {fits[newest.implementation]}, today's default; --go VERSION to say)"
+        # Only allocations keep every array: a live heap keeps a bucket map's last one alone.
+        if allocated and repeated_tables(ladders, candidates[1], found):
+            return candidates[
+                1
+            ], "detected: full-size tables allocated over and over (Swiss tables, Go 1.24+)"
+        return candidates[best], (
+            f"unknown: object sizes fit both implementations (sized as {chosen}; --go VERSION to say)"
         )
     return candidates[best], f"detected: object sizes fit {chosen}"
 
@@ -208,7 +217,8 @@ def attribute(
     context.by_line.update({(d.frame.file, d.frame.line): d for d in data})
     found = units(observations, eligible)
     if kind is ProfileKind.MEMORY and target is None:
-        target, target_from = _detect_target(profile, context, ladders, data, found)
+        allocated = profile.sample_types[index].type.startswith("alloc_")
+        target, target_from = _detect_target(profile, context, ladders, data, found, allocated)
     elif target is None:
         target, target_from = Target.parse(None), "not needed: runtime frames name the causes"
     sites = [

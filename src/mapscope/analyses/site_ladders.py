@@ -29,6 +29,7 @@ _EXPLAINED = 0.9  # of a call's bytes its ladder's catalogue (and out-of-line ob
 _OUT_OF_LINE_SIZES = 2
 _ENTRIES_PER_BUCKET = 3  # a grown map holds over 3 entries per bucket (or group) of its last array
 _SMALL = 512
+_REPEATED = 4
 _HASH_SEED = 0x6D617073636F7065
 _OTHER_CALLS = "another call at the line: a box, a new object stored into the map, or none of the map's"
 
@@ -340,6 +341,27 @@ def ladder_sites(context: LadderContext, target: Target, found: Units) -> list[t
             tally.ambiguous(group, _OTHER_CALLS)
         result.append((found.frames[unit], tally))
     return result
+
+
+def repeated_tables(context: LadderContext, target: Target, found: Units) -> bool:
+    """A call whose largest array is allocated far more often than the rung below it: a Swiss table
+    that reached its largest size and splits, over and over. A bucket map allocates each array once,
+    so its top rung never outnumbers the one below."""
+    if not found.sized.any():
+        return False
+    scores = ladders(context, target, found.observations, found.sized)
+    candidates = np.flatnonzero(scores.probe >= 0)
+    catalogues = context.probe(target).catalogues
+    for unit, groups in _unit_groups(found.observations, candidates).items():
+        rungs = context.rungs(catalogues[int(scores.probe[unit])])
+        counts: dict[int, int] = {}
+        for group in groups:
+            if group.size in rungs:
+                counts[group.size] = counts.get(group.size, 0) + group.count
+        ladder = [counts[size] for size in sorted(counts)]
+        if len(ladder) >= _MIN_LADDER_RUNGS and ladder[-1] >= _REPEATED * max(*ladder[:-1], 1):
+            return True
+    return False
 
 
 def ladder_value(context: LadderContext, target: Target, found: Units) -> int:
