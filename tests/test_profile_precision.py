@@ -178,3 +178,14 @@ def test_diff_pairs_sites_by_function_and_map_type() -> None:
     found = profile_diff.diff(base, moved)
     assert all(row.delta == 0 for row in found.rows)
     assert {row.line for row in found.rows} <= {s.line for s in moved.sites}
+
+
+def test_a_literal_that_overflows_at_its_line() -> None:
+    """Go 1.22: the 10-entry literal's make allocated its arrays (hint 10), so the bucket-sized object
+    its entries' stores allocated is an overflow bucket, not a first bucket."""
+    literal = line_of(
+        'return map[string]int{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8, "i": 9, "j": 10}'
+    )
+    known = truth("1.22.10", "rate1")[("main.go", literal)]
+    found = site(attribute(load("1.22.10", "rate1"), True), literal)
+    assert {s.cause: s.value for s in found.shares} == known

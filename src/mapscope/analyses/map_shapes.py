@@ -210,7 +210,11 @@ def shapes(
                 for role in ("first", "arrays", "directory", "extra", "overflow"):
                     add(role, MemoryClass.INITIAL)
         if kind is ExprKind.LITERAL:
-            add("first", MemoryClass.INITIAL)
+            # A literal's entries are stores: the first bucket or group is theirs unless the literal's
+            # hint (its entry count) made the arrays already; in a bucket map's arrays they overflow.
+            if hint is None or hint <= SLOTS:
+                add("first", MemoryClass.INITIAL)
+            add("overflow", MemoryClass.OVERFLOW)
             found.extend(_entries(map_type))
     elif kind not in ALLOCATING:
         return Shapes(map_type, target, ())
