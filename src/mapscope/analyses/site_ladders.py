@@ -296,6 +296,28 @@ def _fit(context: LadderContext, catalogue: Shapes, groups: list[Group], tally: 
     return explained
 
 
+def _best_fit(
+    context: LadderContext, target: Target, catalogues: list[Shapes], best: int, groups: list[Group]
+) -> Tally | None:
+    """The tally of the unit's best-scored ladder if its catalogue explains nearly all the unit's
+    bytes, else of the other ladders its sizes climb that does, explaining the most (a per-entry object
+    of a bucket's size makes a wrong ladder score best); None if none does."""
+    total = sum(abs(g.value) for g in groups)
+    tally = Tally()
+    if _fit(context, catalogues[best], groups, tally) >= _EXPLAINED * total and tally.shares():
+        return tally
+    sizes = frozenset(g.size for g in groups)
+    found: tuple[int, Tally] | None = None
+    for position, _ in context.ladders(target, sizes):
+        if position == best:
+            continue
+        trial = Tally()
+        explained = _fit(context, catalogues[position], groups, trial)
+        if explained >= _EXPLAINED * total and trial.shares() and (found is None or explained > found[0]):
+            found = explained, trial
+    return found[1] if found is not None else None
+
+
 def _unit_groups(observations: Observations, units: np.ndarray) -> dict[int, list[Group]]:
     picked = np.flatnonzero(np.isin(observations.site, units))
     groups: dict[int, list[Group]] = {}
@@ -325,9 +347,8 @@ def ladder_sites(context: LadderContext, target: Target, found: Units) -> list[t
     result = []
     winners: set[int] = set()
     for unit in candidates.tolist():
-        tally = Tally()
-        explained = _fit(context, catalogues[int(scores.probe[unit])], groups[unit], tally)
-        if explained >= _EXPLAINED * abs(int(scores.total[unit])) and tally.shares():
+        tally = _best_fit(context, target, catalogues, int(scores.probe[unit]), groups[unit])
+        if tally is not None:
             result.append((found.frames[unit], tally))
             winners.add(unit)
     won = {found.frames[unit] for unit in winners}
