@@ -51,6 +51,7 @@ from mapscope.analyses.site_ladders import (
     Units,
     ladder_sites,
     ladder_value,
+    live_sites,
     merged_sites,
     repeated_tables,
     units,
@@ -198,6 +199,21 @@ def _detect_target(
     return candidates[best], f"detected: object sizes fit {chosen}"
 
 
+_ALLOCATED = {"inuse_space": "alloc_space", "inuse_objects": "alloc_objects"}
+
+
+def _allocations(profile: Profile, index: int, found: Units, eligible: np.ndarray) -> Units | None:
+    """The ladder units of the profile's allocations: `found` for an alloc column, the alloc column's
+    for a live one (a heap profile has both), None when the profile has no allocations column."""
+    name = profile.sample_types[index].type
+    if name.startswith("alloc_"):
+        return found
+    for column, value_type in enumerate(profile.sample_types):
+        if value_type.type == _ALLOCATED.get(name):
+            return units(observe(profile, column, ProfileKind.MEMORY), eligible)
+    return None
+
+
 def attribute(
     profile: Profile,
     index: int,
@@ -216,9 +232,11 @@ def attribute(
     data = _site_data(observations, wanted)
     context.by_line.update({(d.frame.file, d.frame.line): d for d in data})
     found = units(observations, eligible)
+    allocations = _allocations(profile, index, found, eligible) if kind is ProfileKind.MEMORY else None
     if kind is ProfileKind.MEMORY and target is None:
-        allocated = profile.sample_types[index].type.startswith("alloc_")
-        target, target_from = _detect_target(profile, context, ladders, data, found, allocated)
+        target, target_from = _detect_target(
+            profile, context, ladders, data, allocations or found, allocations is not None
+        )
     elif target is None:
         target, target_from = Target.parse(None), "not needed: runtime frames name the causes"
     sites = [
@@ -229,7 +247,9 @@ def attribute(
         )
         if site is not None
     ]
-    if kind is ProfileKind.MEMORY:
+    if kind is ProfileKind.MEMORY and allocations is not None and allocations is not found:
+        sites.extend(merged_sites(live_sites(ladder_sites(ladders, target, allocations), found)))
+    elif kind is ProfileKind.MEMORY:
         sites.extend(merged_sites(ladder_sites(ladders, target, found)))
     sites.sort(key=lambda s: (-abs(s.value), s.function, s.file, s.line))
     counter = count_index(profile, index)

@@ -385,6 +385,32 @@ def repeated_tables(context: LadderContext, target: Target, found: Units) -> boo
     return False
 
 
+def live_sites(found: list[tuple[Frame, Tally]], live: Units) -> list[tuple[Frame, Tally]]:
+    """The ladder sites found on a profile's allocations, valued by its live heap: a live heap keeps a
+    grown map's last array only, no ladder to climb, so the calls and their sizes' classes come from
+    the allocations and the values from the live column (guessed, as the ladder's)."""
+    classes: dict[Frame, dict[tuple[int, int], str]] = {}
+    for frame, tally in found:
+        known = classes.setdefault(frame, {})
+        for key, causes in tally.sizes.items():
+            known[key] = max(sorted(causes), key=lambda c: causes[c])
+    wanted = np.array([u for u, frame in enumerate(live.frames) if frame in classes], dtype=np.int64)
+    result = []
+    for unit, groups in _unit_groups(live.observations, wanted).items():
+        frame = live.frames[unit]
+        tally = Tally()
+        for group in groups:
+            cause = classes[frame].get((group.size, group.place))
+            if cause is None or cause == AMBIGUOUS:
+                tally.ambiguous(group, _OTHER_CALLS)
+            elif cause == OTHER:
+                tally.add(group.size, OTHER, group.value, group.count, Confidence.NONE, group.place)
+            else:
+                tally.add(group.size, cause, group.value, group.count, Confidence.GUESSED, group.place)
+        result.append((frame, tally))
+    return result
+
+
 def ladder_value(context: LadderContext, target: Target, found: Units) -> int:
     """The value the ladders of `target` explain: how well its sizes fit the profile."""
     return sum(sum(s.value for s in tally.shares()) for _, tally in ladder_sites(context, target, found))
