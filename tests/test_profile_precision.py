@@ -189,3 +189,17 @@ def test_a_literal_that_overflows_at_its_line() -> None:
     known = truth("1.22.10", "rate1")[("main.go", literal)]
     found = site(attribute(load("1.22.10", "rate1"), True), literal)
     assert {s.cause: s.value for s in found.shares} == known
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_live_heap_sites_found_on_the_allocations(release: str) -> None:
+    """A live heap keeps a grown map's last array alone, no ladder to climb: the ladders are found on
+    the heap profile's allocations and valued by its live column."""
+    profile = load(release, "rate1")
+    found = map_sites.attribute(profile, sample_index(profile, "inuse_space"))
+    lines = {s.line for s in found.sites if s.file.endswith("main.go")}
+    assert {NEW_OBJECT_STORE, APPEND_IN_MAP} <= lines
+    assert PLAIN_APPEND not in lines
+    assert (
+        "bucket" not in found.target_from if release.startswith("1.27") else "Swiss" not in found.target_from
+    )
