@@ -30,6 +30,7 @@ _OUT_OF_LINE_SIZES = 2
 _ENTRIES_PER_BUCKET = 3  # a grown map holds over 3 entries per bucket (or group) of its last array
 _SMALL = 512
 _REPEATED = 4
+_BELOW = 2  # unexplained sizes below the first rung that make a ladder an append's
 _HASH_SEED = 0x6D617073636F7065
 _OTHER_CALLS = "another call at the line: a box, a new object stored into the map, or none of the map's"
 
@@ -123,11 +124,14 @@ class LadderContext:
                     hits.setdefault(position, []).append(size)
             firsts = {position: min(self.rungs(probes.catalogues[position]), default=0) for position in hits}
             # Ladders that start at their first rung are tried first, so they win ties.
+            # A bucket or group of a power-of-two size climbs an append's ladder: such ladders, and
+            # ladders of fewer than three rungs off the powers of two, are left out.
             known = self.climbed[key] = sorted(
                 (
                     (position, tuple(rungs))
                     for position, rungs in hits.items()
-                    if len(rungs) >= _MIN_LADDER_RUNGS and not all(r & (r - 1) == 0 for r in rungs)
+                    if firsts[position] & (firsts[position] - 1)
+                    and sum(1 for r in rungs if r & (r - 1)) >= _MIN_LADDER_RUNGS
                 ),
                 key=lambda found: firsts[found[0]] not in sizes,
             )
@@ -238,14 +242,20 @@ def ladders(
     return scores
 
 
-def _fit(context: LadderContext, catalogue: Shapes, groups: list[Group], tally: Tally) -> int:
-    """Tallies one unit's groups on its ladder's catalogue (guessed); returns the value it explains.
-    The catalogue's small generic objects (directories, table structs, overflow lists) count only up
-    to _SMALL bytes, where every allocator has sizes alike. Sizes the catalogue lacks are out-of-line
-    keys or values when over 128 bytes and as many as the largest array's entries (at most two sizes),
-    else other allocations."""
+def _fit(context: LadderContext, catalogue: Shapes, groups: list[Group], tally: Tally) -> tuple[int, int]:
+    """Tallies one unit's groups on its ladder's catalogue (guessed); returns the value it explains and
+    how many sizes below its lowest rung it leaves unexplained (a slice grown by append climbs on below
+    it; a map allocates nothing smaller than a bucket but its few small structs). The catalogue's
+    power-of-two sizes (overflow lists, directories) are an append's too and explain nothing. Sizes the
+    catalogue lacks are out-of-line keys or values when over 128 bytes and as many as the largest
+    array's entries (at most two sizes), else other allocations."""
     rungs = context.rungs(catalogue)
-    by_size = {c.size: c for c in catalogue.candidates if c.size <= _SMALL or c.what == "overflow bucket"}
+    by_size = {
+        c.size: c
+        for c in catalogue.candidates
+        if (c.size <= _SMALL and c.role in ("extra", "overflow") and c.size & (c.size - 1))
+        or c.what in ("overflow bucket", "overflow bookkeeping (mapextra)")
+    }
     by_size.update(rungs)
     counts: dict[int, int] = {}
     for group in groups:
@@ -293,7 +303,10 @@ def _fit(context: LadderContext, catalogue: Shapes, groups: list[Group], tally: 
             explained += abs(group.value)
         else:
             tally.add(group.size, OTHER, group.value, group.count, Confidence.NONE, group.place)
-    return explained
+    known = catalogue.sizes
+    lowest = min((s for s in counts if s in rungs), default=0)
+    below = {g.size for g in groups if g.size < lowest and g.size not in known}
+    return explained, len(below)
 
 
 def _best_fit(
@@ -304,7 +317,8 @@ def _best_fit(
     of a bucket's size makes a wrong ladder score best); None if none does."""
     total = sum(abs(g.value) for g in groups)
     tally = Tally()
-    if _fit(context, catalogues[best], groups, tally) >= _EXPLAINED * total and tally.shares():
+    explained, below = _fit(context, catalogues[best], groups, tally)
+    if explained >= _EXPLAINED * total and below < _BELOW and tally.shares():
         return tally
     sizes = frozenset(g.size for g in groups)
     found: tuple[int, Tally] | None = None
@@ -312,8 +326,9 @@ def _best_fit(
         if position == best:
             continue
         trial = Tally()
-        explained = _fit(context, catalogues[position], groups, trial)
-        if explained >= _EXPLAINED * total and trial.shares() and (found is None or explained > found[0]):
+        explained, below = _fit(context, catalogues[position], groups, trial)
+        fits = explained >= _EXPLAINED * total and below < _BELOW and trial.shares()
+        if fits and (found is None or explained > found[0]):
             found = explained, trial
     return found[1] if found is not None else None
 
