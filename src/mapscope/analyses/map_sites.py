@@ -18,6 +18,7 @@ profile clearly better; otherwise it is reported unknown, with the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -66,6 +67,7 @@ from mapscope.analyses.site_source import (
 )
 from mapscope.model.versions import Implementation, Target
 from mapscope.readers.go_source import SourceTree
+from mapscope.readers.go_stdlib import Stdlib
 from mapscope.readers.pprof import Profile, ValueType
 
 __all__ = [
@@ -102,6 +104,7 @@ class SiteReport:
     top: profile_totals.Top
     source_files: tuple[str, ...]
     symbolization: str = ""
+    stdlib: str = ""  # the release whose standard-library source was read, if any
 
 
 def _candidates(
@@ -118,13 +121,13 @@ def _candidates(
     else:
         wanted[observations.site[observations.code >= 0]] = True
     eligible = ~wanted if kind is ProfileKind.MEMORY else np.zeros(n, dtype=bool)
-    if context.sources is not None:
+    if context.sources is not None or context.stdlib is not None:
         present = np.zeros(n, dtype=bool)
         present[observations.site] = True
         for position in np.flatnonzero(present & ~wanted).tolist():
             frame = observations.sites[position]
-            if context.file(frame.file) is not None:
-                typed = bool(context.expressions(frame)[1])
+            if context.file(frame.file, frame.function) is not None:
+                typed = context.typed(frame)
                 wanted[position] = typed
                 eligible[position] &= not typed
     return wanted, eligible
@@ -199,6 +202,10 @@ def _detect_target(
     return candidates[best], f"detected: object sizes fit {chosen}"
 
 
+def _root(stdlib: Stdlib | None) -> Path:
+    return stdlib.tree.root if stdlib is not None else Path("/nonexistent")
+
+
 _ALLOCATED = {"inuse_space": "alloc_space", "inuse_objects": "alloc_objects"}
 
 
@@ -220,13 +227,17 @@ def attribute(
     sources: SourceTree | None = None,
     target: Target | None = None,
     target_from: str = "--go",
+    stdlib: Stdlib | None = None,
 ) -> SiteReport:
     """The map sites of one sample type of a profile, then the profile's top as pprof prints it.
     `target`, when given, is the Go release the profile came from and `target_from` says how that is
-    known."""
+    known; `stdlib` is the standard library's source of the release the program was built with."""
     kind = profile_kind(profile, index)
     observations = observe(profile, index, kind)
-    context = SourceContext(sources)
+    context = SourceContext(sources, stdlib.tree if stdlib is not None else None)
+    if target is None and stdlib is not None:
+        target = Target.parse(stdlib.release)
+        target_from = f"detected: the standard library's lines are Go {stdlib.release}'s"
     ladders = LadderContext()
     wanted, eligible = _candidates(context, observations, kind)
     data = _site_data(observations, wanted)
@@ -253,7 +264,11 @@ def attribute(
         sites.extend(merged_sites(ladder_sites(ladders, target, found)))
     sites.sort(key=lambda s: (-abs(s.value), s.function, s.file, s.line))
     counter = count_index(profile, index)
-    matched = sorted(name for name, file in context.files.items() if file is not None)
+    matched = sorted(
+        name
+        for name, file in context.files.items()
+        if file is not None and not file.path.is_relative_to(_root(stdlib))
+    )
     return SiteReport(
         source=profile.source,
         profile_kind=kind,
@@ -267,6 +282,7 @@ def attribute(
         top=profile_totals.top(profile, index),
         source_files=tuple(matched),
         symbolization=profile.symbolization,
+        stdlib=stdlib.release if stdlib is not None else "",
     )
 
 

@@ -31,7 +31,7 @@ from mapscope.model.records import Action, Cause
 from mapscope.model.simulate import simulate
 from mapscope.model.swiss_loads import SLOTS as SMALL_MAP_ENTRIES
 from mapscope.model.versions import Implementation, Target
-from mapscope.readers import gotype_source
+from mapscope.readers import go_stdlib, gotype_source
 from mapscope.readers.go_source import ALLOCATING, ExprKind, GoFile, MapExpression, SourceTree
 
 _LARGEST_HEADER = 64  # hmap of Go 1.24+ with noswissmap: 56 bytes in a 64-byte slot
@@ -59,17 +59,21 @@ class SourceContext:
     """Per-call caches (files, map types parsed, catalogues built, model runs), never shared."""
 
     sources: SourceTree | None
+    stdlib: SourceTree | None = None
     files: dict[str, GoFile | None] = field(default_factory=dict)
     types: dict[tuple[str, str], GoType | None] = field(default_factory=dict)
     catalogues: dict[tuple[object, ...], Shapes] = field(default_factory=dict)
     overflows: dict[tuple[str, str, int], int] = field(default_factory=dict)
     by_line: dict[tuple[str, int], SiteData] = field(default_factory=dict)
 
-    def file(self, name: str) -> GoFile | None:
-        if self.sources is None:
-            return None
+    def file(self, name: str, function: str = "") -> GoFile | None:
+        """The parsed file of a frame: the user's tree, else (for a standard-library function) the
+        standard library's."""
         if name not in self.files:
-            self.files[name] = self.sources.file(name)
+            found = self.sources.file(name) if self.sources is not None else None
+            if found is None and self.stdlib is not None and go_stdlib.is_stdlib(function):
+                found = self.stdlib.file(name)
+            self.files[name] = found
         return self.files[name]
 
     def go_type(self, text: str | None, declarations: str) -> GoType | None:
@@ -125,11 +129,16 @@ class SourceContext:
             )
         return self.overflows[key]
 
+    def typed(self, frame: Frame) -> bool:
+        """The frame's line has an allocating map expression whose map type mapscope can lay out."""
+        found, expressions = self.expressions(frame)
+        return found is not None and any(self.map_type(e, found.declarations) for e in expressions)
+
     def expressions(
         self, frame: Frame, allocating: bool = True
     ) -> tuple[GoFile | None, tuple[MapExpression, ...]]:
         """The typed map expressions at a frame's line (only those that allocate, if asked)."""
-        found = self.file(frame.file)
+        found = self.file(frame.file, frame.function)
         if found is None:
             return None, ()
         return found, tuple(

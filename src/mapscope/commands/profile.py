@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 
+from mapscope import gotoolchain
 from mapscope.analyses import cause_frames, flame
 from mapscope.analyses.map_sites import SiteReport, attribute, sample_causes
 from mapscope.analyses.profile_diff import ProfileDiff, diff
@@ -18,7 +19,7 @@ from mapscope.atomicfile import write_atomic, write_atomic_bytes
 from mapscope.commands.count_option import Count
 from mapscope.errors import MapscopeError
 from mapscope.model.versions import Target
-from mapscope.readers import go_buildinfo, profile_source
+from mapscope.readers import go_buildinfo, go_stdlib, profile_source
 from mapscope.readers.go_source import SourceTree
 from mapscope.readers.pprof import Profile, sample_index
 from mapscope.readers.pprof_text import Progress as ReadProgress
@@ -196,6 +197,7 @@ def register(cli: click.Group) -> None:
             raise click.UsageError("--diff takes two sources: BASE NEW")
         if map_only and proto is None:
             raise click.UsageError("--map-only goes with --proto FILE")
+        roots = [(t.release, t.go.parent.parent / "src") for t in reversed(gotoolchain.installed())]
         reports: list[SiteReport] = []
         skipped: list[tuple[str, str]] = []
         profiles: list[tuple[Profile, int]] = []
@@ -210,7 +212,8 @@ def register(cli: click.Group) -> None:
             for profile in loaded.profiles:
                 index = sample_index(profile, sample)
                 profiles.append((profile, index))
-                reports.append(attribute(profile, index, tree, target, target_from))
+                stdlib = go_stdlib.find(profile.functions, roots)
+                reports.append(attribute(profile, index, tree, target, target_from, stdlib))
         causes = _causes(profiles, reports) if folded or speedscope or proto or html else []
         if folded is not None or speedscope is not None or proto is not None:
             _export(profiles, causes, folded, speedscope, proto, map_only)

@@ -141,6 +141,8 @@ def report_view(report: SiteReport, top_rows: int = DEFAULT_TOP_ROWS, sites: int
         lines.append(Text(f"Symbols: {report.symbolization}"))
     if report.source_files:
         lines.append(Text(_source_line(report.source_files)))
+    if report.stdlib:
+        lines.append(Text(f"Standard library source: Go {report.stdlib}'s (its lines match the profile's)"))
     other = sum(site.other for site in report.sites)
     ambiguous = [site for site in report.sites if site.ambiguous]
     if other or ambiguous:
