@@ -116,7 +116,9 @@ def test_diff_across_go_versions() -> None:
     done = run("--diff", str(base), str(new), "--source", str(PROGRAM), "--json")
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
-    assert payload["base_target"] == "go1.23.9" and payload["new_target"] == "go1.27.3"
+    # The release itself when its toolchain is installed (its standard library's lines match the
+    # profile's), else the bucket-map model the sizes fit.
+    assert payload["base_target"] in ("go1.22.10", "go1.23.9") and payload["new_target"] == "go1.27.3"
     rows = {(r["function"], r["line"], r["cause"]): r for r in payload["rows"]}
     # Swiss tables have no overflow buckets: the bucket map's overflow disappears...
     overflow = rows["main.growMap", 59, "overflow"]
