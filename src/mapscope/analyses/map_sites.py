@@ -309,7 +309,8 @@ def _memory_site(
                     group.place,
                 )
         else:
-            SiteMatcher([probe], False, None, Confidence.GUESSED).match(called, tally)
+            first = min(c.size for c in probe.candidates if c.role == "first")
+            SiteMatcher([probe], False, None, Confidence.GUESSED, stand_in=first).match(called, tally)
     runtime_groups(data, None, tally)
     for group in data.codes.get(Code.NO_FRAMES, []):
         tally.ambiguous(group, _CUT_STACKS)

@@ -30,6 +30,7 @@ _OUT_OF_LINE_SIZES = 2
 _ENTRIES_PER_BUCKET = 3  # a grown map holds over 3 entries per bucket (or group) of its last array
 _SMALL = 512
 _REPEATED = 4
+_LARGEST_STRUCT = 64  # a map's own small structs (header, table, mapextra) are no larger
 _BELOW = 2  # unexplained sizes below the first rung that make a ladder an append's
 _HASH_SEED = 0x6D617073636F7065
 _OTHER_CALLS = "another call at the line: a box, a new object stored into the map, or none of the map's"
@@ -157,7 +158,10 @@ class LadderContext:
         return self.probes[target]
 
     def best_probe(self, target: Target, groups: list[Group]) -> Shapes | None:
-        """The stand-in catalogue whose sizes hold most of `groups`' value (None if none holds any)."""
+        """The stand-in catalogue for a map call's objects: among those whose first bucket (or small
+        group) is the call's smallest object of a bucket's size (larger objects are arrays or
+        out-of-line keys and values; smaller ones the map's small structs), the one whose sizes hold
+        most of the value; without such a size, the one holding most of the value (None if none)."""
         probes = self.probe(target)
         value: dict[int, int] = {}
         for group in groups:
@@ -165,6 +169,10 @@ class LadderContext:
                 value[position] = value.get(position, 0) + abs(group.value)
         if not value:
             return None
+        for size in sorted({g.size for g in groups if g.size > _LARGEST_STRUCT}):
+            starting = [p for p in value if min(self.rungs(probes.catalogues[p])) == size]
+            if starting:
+                return probes.catalogues[max(sorted(starting), key=lambda p: value[p])]
         return probes.catalogues[max(sorted(value), key=lambda p: value[p])]
 
 

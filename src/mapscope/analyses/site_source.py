@@ -148,6 +148,17 @@ class SourceContext:
         )
 
 
+def _arrays_of(bucket: int) -> frozenset[int]:
+    """Heap sizes of arrays of 2^B objects of `bucket` bytes, B >= 1, with a bucket map's preallocated
+    overflow buckets or without, scanned or not."""
+    found = set()
+    for b in range(1, 40):
+        for count in (1 << b, (1 << b) + ((1 << (b - 4)) if b >= 4 else 0)):
+            for noscan in (True, False):
+                found.add(sizeclasses.heap_bytes(bucket * count, noscan))
+    return frozenset(found)
+
+
 def _distinctive(candidate: Candidate) -> bool:
     """An object only a map's own work allocates at this size (not a small generic one)."""
     return (
@@ -188,6 +199,7 @@ class SiteMatcher:
         overflow_estimate: int | None,
         confidence: Confidence = Confidence.EXACT,
         line_allocates: bool = False,
+        stand_in: int = 0,
     ):
         self.by_size: dict[int, list[Candidate]] = {}
         for catalogue in catalogues:
@@ -197,6 +209,7 @@ class SiteMatcher:
         self.overflow_estimate = overflow_estimate or 0
         self.best = confidence
         self.line_allocates = line_allocates
+        self.stand_in = stand_in
 
     def _confidence(self, confidence: Confidence) -> Confidence:
         return confidence if RANK[confidence] > RANK[self.best] else self.best
@@ -260,6 +273,13 @@ class SiteMatcher:
         for size, found in by_size.items():
             candidates = self.by_size.get(size, [])
             classes = {c.memory_class for c in candidates}
+            if not candidates and self.stand_in and size > MAX_INLINE:
+                # A stand-in type lacks the real type's out-of-line objects and, with pointers or
+                # without, some of its arrays: an array of 2^B first buckets is growth, else out of line.
+                lacked = MemoryClass.GROWTH if size in _arrays_of(self.stand_in) else MemoryClass.OUT_OF_LINE
+                for group in found:
+                    tally.add(group.size, lacked, group.value, group.count, self.best, group.place)
+                continue
             if not candidates:
                 for group in found:
                     tally.add(
