@@ -87,7 +87,7 @@ __all__ = [
 _SIZE_TARGETS = ("1.23", "1.27")
 _BUCKET_ONLY = frozenset(("runtime.hashGrow", "runtime.makeBucketArray", "runtime.(*hmap).newoverflow"))
 _CLEAR_MARGIN = 1.5  # how much more one implementation's sizes must explain to decide by sizes
-_CUT_STACKS = "a box, a slice or a new object (Go 1.22 records start at the line; --binary tells)"
+_CUT_STACKS = "a box, a slice or a new object at the line: nothing above it tells (--source does)"
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,9 @@ class Code(IntEnum):
 
 def memory_code(names: list[str]) -> Code:
     """What a leaf-most runtime run (function names, leaf first) allocated for a map, if anything."""
-    if not names:
+    if all(_is_allocator(n) for n in names):
+        # The allocator alone: the frame that called it was cut (Go 1.22) or inlined into the site
+        # (a map's makemap_small, newobject inlined into user code), so nothing decides.
         return Code.NO_FRAMES
     call = map_causes.classify(names)
     if call is None:
@@ -138,6 +140,10 @@ def memory_code(names: list[str]) -> Code:
     return Code.UNEXPLAINED
 
 
+def _is_allocator(name: str) -> bool:
+    return name in _ALLOCATORS or name.startswith("runtime.mallocgc")
+
+
 def callee_code(name: str) -> Code:
     """What the function a site's call instruction calls says about the objects that call allocated,
     when the profile hides the runtime frames: a map entry point, a box, or an allocator of other
@@ -151,7 +157,9 @@ def callee_code(name: str) -> Code:
         return Code.MAP_CALL
     if map_causes.role(name) is map_causes.Role.GROWTH:
         return Code.GROWTH
-    if map_causes.is_runtime(name) or name in _ALLOCATORS:
+    if _is_allocator(name):
+        return Code.NO_FRAMES  # a new object of the user's, or a map header whose makemap was inlined
+    if map_causes.is_runtime(name):
         return Code.NOT_MAP
     return Code.NO_FRAMES
 
