@@ -105,6 +105,7 @@ class SiteReport:
     source_files: tuple[str, ...]
     symbolization: str = ""
     stdlib: str = ""  # the release whose standard-library source was read, if any
+    diff: bool = False  # a difference of two profiles: values are changes (NEW - BASE), not sizes
 
 
 def _candidates(
@@ -283,6 +284,7 @@ def attribute(
         source_files=tuple(matched),
         symbolization=profile.symbolization,
         stdlib=stdlib.release if stdlib is not None else "",
+        diff=profile.is_diff,
     )
 
 

@@ -289,6 +289,12 @@ class Profile:
             )
         return tuple(labels)
 
+    @property
+    def is_diff(self) -> bool:
+        """Go never writes a negative value: a profile that has one is a difference of two profiles
+        (`go tool pprof -diff_base` or `-base` output), each value NEW minus BASE."""
+        return bool((self.samples.values < 0).any())
+
     def numeric_label(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """(value, present) per sample: the first numeric label `key` of each sample (e.g. Go's `bytes`)."""
         s = self.samples

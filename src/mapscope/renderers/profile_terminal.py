@@ -128,8 +128,13 @@ def _source_line(files: tuple[str, ...], shown: int = 3) -> str:
 
 def report_view(report: SiteReport, top_rows: int = DEFAULT_TOP_ROWS, sites: int = DEFAULT_SITES) -> Group:
     unit = report.sample_type
+    kind = (
+        f"diff of two {report.profile_kind.value} profiles"
+        if report.diff
+        else f"{report.profile_kind.value} profile"
+    )
     lines = [
-        Text(f"{report.source}: {report.profile_kind.value} profile, {unit.type}", style="bold"),
+        Text(f"{report.source}: {kind}, {unit.type}", style="bold"),
         Text(f"Total {unit.type}: {quantity(report.total, unit)}"),
         Text(
             f"Map sites: {quantity(report.map_value, unit)} ({_percent(report.map_value, report.total)} "
@@ -137,6 +142,13 @@ def report_view(report: SiteReport, top_rows: int = DEFAULT_TOP_ROWS, sites: int
         ),
         Text(f"Map model: {report.target} ({report.target_from})"),
     ]
+    if report.diff:
+        lines.append(
+            Text(
+                "Values are changes, NEW minus BASE (the profile has negative values, which Go never writes: "
+                "pprof's -diff_base made it); a negative figure is memory or time that went away."
+            )
+        )
     if report.symbolization:
         lines.append(Text(f"Symbols: {report.symbolization}"))
     if report.source_files:
