@@ -45,3 +45,7 @@ modelling is a handful of phases."""
 
 ERROR_CHARS_MAX = 600
 """An error line quotes at most this much of the input (file name and problem together)."""
+
+STACK_FRAMES_MAX = 4096
+"""Frames in one sample's stack. Go records at most 1024 (GODEBUG=profstackdepth's ceiling, 128 by
+default); other profilers stay in the hundreds. Walking a stack costs a step per level."""

@@ -317,6 +317,17 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def check_stack_depths(depths: np.ndarray, source: str) -> None:
+    """Refuse stacks deeper than any profiler writes: a flame graph or a walk up a stack costs a step per
+    level, so one million-frame stack would cost what a whole profile does."""
+    if depths.size and int(depths.max()) > limits.STACK_FRAMES_MAX:
+        raise MapscopeError(
+            source,
+            f"a sample's stack has {int(depths.max())} frames; profilers write at most a few hundred "
+            f"(mapscope reads up to {limits.STACK_FRAMES_MAX})",
+        )
+
+
 def make_samples(
     values: np.ndarray,
     stack_offsets: np.ndarray,
@@ -564,6 +575,7 @@ class _Decoder:
             raise self.fail(
                 "the samples' values add up past int64, which no Go program can allocate or spend"
             )
+        check_stack_depths(columns.location_counts, self.source)
         stack_offsets = ranges.offsets(columns.location_counts)
         stack_locations = self.resolve_locations(columns.location_ids, location_ids, stack_offsets)
         labels = None

@@ -44,6 +44,7 @@ from mapscope.readers.pprof import (
     MemStats,
     Profile,
     ValueType,
+    check_stack_depths,
     make_locations,
     make_samples,
 )
@@ -357,6 +358,7 @@ class _Builder:
         raw = np.concatenate(self.values) if self.values else np.zeros((0, width), dtype=np.int64)
         offsets = np.concatenate(self.offsets) if self.offsets else np.zeros(0, dtype=np.int64)
         depths = np.concatenate(self.depths) if self.depths else np.zeros(0, dtype=np.int64)
+        check_stack_depths(depths, self.text.source)
         stacks = np.concatenate(self.stacks) if self.stacks else np.zeros(0, dtype=np.int32)
         values = self.finish_values(raw, offsets)
         order = np.array(self.locations, dtype=np.uint64)  # location i has address order[i]
