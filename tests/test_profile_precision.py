@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from program_lines import line_finder
 
 from mapscope.analyses import map_sites, profile_diff
 from mapscope.analyses.map_shapes import MemoryClass
@@ -26,13 +27,7 @@ from mapscope.readers.pprof import Profile, sample_index
 FIXTURES = Path(__file__).parent / "fixtures" / "profile_mixed"
 PROGRAM = FIXTURES / "program"
 RELEASES = ("1.22.10", "1.27.3")
-SOURCE_LINES = (PROGRAM / "main.go").read_text().splitlines()
-
-
-def line_of(statement: str) -> int:
-    found = [i + 1 for i, text in enumerate(SOURCE_LINES) if text.strip() == statement]
-    assert len(found) == 1, statement
-    return found[0]
+line_of = line_finder(PROGRAM / "main.go")
 
 
 NEW_OBJECT_STORE = line_of('m[i] = &user{id: i, name: "u" + strconv.Itoa(i)}')

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from program_lines import line_finder
 
 from mapscope.analyses import map_sites
 from mapscope.analyses.map_shapes import MemoryClass
@@ -25,14 +26,7 @@ from mapscope.readers.pprof import sample_index
 FIXTURES = Path(__file__).parent / "fixtures" / "profile_sites"
 PROGRAM = FIXTURES / "program"
 RELEASES = ("1.22.10", "1.27.3")
-SOURCE_LINES = (PROGRAM / "main.go").read_text().splitlines()
-
-
-def line_of(statement: str) -> int:
-    """The 1-based line of a statement in the fixture program (each appears once)."""
-    found = [i + 1 for i, text in enumerate(SOURCE_LINES) if text.strip() == statement]
-    assert len(found) == 1, statement
-    return found[0]
+line_of = line_finder(PROGRAM / "main.go")
 
 
 GROW_STORE = line_of("m[i] = i")
