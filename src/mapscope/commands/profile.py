@@ -8,20 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import Progress
 
-from mapscope import gotoolchain
-from mapscope.analyses import cause_frames, flame
-from mapscope.analyses.map_sites import SiteReport, attribute, sample_causes
-from mapscope.analyses.profile_diff import ProfileDiff, diff
 from mapscope.atomicfile import write_atomic, write_atomic_bytes
 from mapscope.commands.count_option import Count
 from mapscope.errors import MapscopeError
 from mapscope.model.versions import Target
-from mapscope.readers import go_buildinfo, go_stdlib, profile_source
-from mapscope.readers.go_source import SourceTree
-from mapscope.readers.pprof import Profile, sample_index
+from mapscope.pipelines.profile import ProfileRequest, ProfileRun, run_profiles
 from mapscope.readers.pprof_text import Progress as ReadProgress
 from mapscope.renderers import profile_export, profile_html, profile_proto
 from mapscope.renderers.console import console
@@ -39,7 +32,7 @@ def _reading_progress() -> Iterator[ReadProgress | None]:
     if not sys.stderr.isatty():
         yield None
         return
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    with Progress(console=console(stderr=True, pipe_width=None), transient=True) as bar:
         task = bar.add_task("reading", total=None, visible=False)
 
         def update(done: int, total: int) -> None:
@@ -48,81 +41,30 @@ def _reading_progress() -> Iterator[ReadProgress | None]:
         yield update
 
 
-def _sources(directory: Path | None) -> SourceTree | None:
-    if directory is None:
-        return None
-    if not directory.is_dir():
-        raise MapscopeError(str(directory), "not a directory (--source takes the Go source tree)")
-    return SourceTree(directory)
-
-
-def _built_with(binary: Path) -> tuple[Target | None, str]:
-    """The release (and map experiment) the binary's build info names, if mapscope models it."""
-    found = go_buildinfo.go_version(binary) if binary.is_file() else None
-    if found is None:
-        return None, ""
-    release, _, rest = found.removeprefix("go").partition(" ")
-    experiment = "noswissmap" if "noswissmap" in rest else None
-    try:
-        return Target.parse(release, experiment), f"the binary's build info ({found})"
-    except MapscopeError:
-        return None, ""
-
-
-def _causes(profiles: list[tuple[Profile, int]], reports: list[SiteReport]) -> list[list[str | None]]:
-    return [
-        sample_causes(profile, index, report)
-        for (profile, index), report in zip(profiles, reports, strict=True)
-    ]
-
-
 def _export(
-    profiles: list[tuple[Profile, int]],
-    causes: list[list[str | None]],
-    folded: Path | None,
-    speedscope: Path | None,
-    proto: Path | None,
-    map_only: bool,
+    run: ProfileRun, folded: Path | None, speedscope: Path | None, proto: Path | None, map_only: bool
 ) -> None:
-    if len(profiles) != 1:
-        raise MapscopeError(
-            str(folded or speedscope or proto), f"exports take one profile, the sources gave {len(profiles)}"
-        )
-    profile, index = profiles[0]
+    what = str(folded or speedscope or proto)
+    profile, index, causes = run.single(what)
     if proto is not None:
-        write_atomic_bytes(
-            proto, profile_proto.encode(cause_frames.with_cause_frames(profile, causes[0], map_only))
-        )
+        write_atomic_bytes(proto, profile_proto.encode(run.with_cause_frames(what, map_only)))
     if folded is not None:
-        write_atomic(folded, profile_export.folded(profile, index, causes[0]))
+        write_atomic(folded, profile_export.folded(profile, index, causes))
     if speedscope is not None:
-        write_atomic(
-            speedscope, profile_export.speedscope(profile, index, causes[0], Path(profile.source).name)
-        )
+        write_atomic(speedscope, profile_export.speedscope(profile, index, causes, Path(profile.source).name))
 
 
-def _html(
-    path: Path,
-    profiles: list[tuple[Profile, int]],
-    causes: list[list[str | None]],
-    reports: list[SiteReport],
-    found: ProfileDiff | None,
-    rows: int,
-) -> None:
+def _html(path: Path, run: ProfileRun, rows: int) -> None:
     """The page of one profile, or of BASE -> NEW with --diff."""
-    if found is None and len(profiles) != 1:
+    if run.diff is None and len(run.profiles) != 1:
         raise MapscopeError(
-            str(path), f"--html takes one profile (or --diff BASE NEW), the sources gave {len(profiles)}"
+            str(path), f"--html takes one profile (or --diff BASE NEW), the sources gave {len(run.profiles)}"
         )
-    inputs = [
-        flame.FlameInput(profile, index, causes_of)
-        for (profile, index), causes_of in zip(profiles, causes, strict=True)
-    ]
-    tree = flame.flame_tree(inputs)
+    tree = run.flame_tree()
     page = (
-        profile_html.render_diff(found, tree, rows)
-        if found is not None
-        else profile_html.render_report(reports[0], tree, rows)
+        profile_html.render_diff(run.diff, tree, rows)
+        if run.diff is not None
+        else profile_html.render_report(run.reports[0], tree, rows)
     )
     write_atomic(path, page)
 
@@ -188,38 +130,26 @@ def register(cli: click.Group) -> None:
         """Map sites of Go profiles (files, directories or http(s) URLs): bytes, objects or CPU per site
         and cause (initial allocation, growth, overflow, out-of-line keys/values, boxing; or lookup,
         insert, growth, delete, iterate, clear, hash), then the rest of the profile's top."""
-        target = Target.parse(go, goexperiment) if go or goexperiment else None
-        target_from = "--go"
-        if target is None and binary is not None:
-            target, target_from = _built_with(binary)
-        tree = _sources(source_dir)
         if compare and len(sources) != 2:
             raise click.UsageError("--diff takes two sources: BASE NEW")
         if map_only and proto is None:
             raise click.UsageError("--map-only goes with --proto FILE")
-        roots = [(t.release, t.go.parent.parent / "src") for t in reversed(gotoolchain.installed())]
-        reports: list[SiteReport] = []
-        skipped: list[tuple[str, str]] = []
-        profiles: list[tuple[Profile, int]] = []
-        for source in sources:
-            with _reading_progress() as progress:
-                loaded = profile_source.load(source, binary=binary, progress=progress)
-            if compare and len(loaded.profiles) != 1:
-                raise MapscopeError(
-                    source, f"--diff needs one profile per source, found {len(loaded.profiles)}"
-                )
-            skipped.extend(loaded.skipped)
-            for profile in loaded.profiles:
-                index = sample_index(profile, sample)
-                profiles.append((profile, index))
-                stdlib = go_stdlib.find(profile.functions, roots)
-                reports.append(attribute(profile, index, tree, target, target_from, stdlib))
-        causes = _causes(profiles, reports) if folded or speedscope or proto or html else []
-        if folded is not None or speedscope is not None or proto is not None:
-            _export(profiles, causes, folded, speedscope, proto, map_only)
-        found = diff(reports[0], reports[1]) if compare else None
+        exports = folded is not None or speedscope is not None or proto is not None
+        request = ProfileRequest(
+            sources=sources,
+            sample=sample,
+            source_dir=source_dir,
+            binary=binary,
+            target=Target.parse(go, goexperiment) if go or goexperiment else None,
+            compare=compare,
+            causes=exports or html is not None,
+        )
+        run = run_profiles(request, _reading_progress)
+        if exports:
+            _export(run, folded, speedscope, proto, map_only)
         if html is not None:
-            _html(html, profiles, causes, reports, found, site_rows)
+            _html(html, run, site_rows)
+        found = run.diff
         if found is not None:
             if json_output:
                 click.echo(dumps(found))
@@ -228,15 +158,15 @@ def register(cli: click.Group) -> None:
             return
         if json_output:
             payload = {
-                "profiles": [report_json(report) for report in reports],
-                "skipped": [{"file": name, "problem": problem} for name, problem in skipped],
+                "profiles": [report_json(report) for report in run.reports],
+                "skipped": [{"file": name, "problem": problem} for name, problem in run.skipped],
             }
             click.echo(dumps(payload))
             return
         out = console()
-        for position, report in enumerate(reports):
+        for position, report in enumerate(run.reports):
             if position:
                 out.print()
             out.print(report_view(report, top_rows, site_rows))
-        for name, problem in skipped:
+        for name, problem in run.skipped:
             out.print(f"skipped {name}: {problem}")
