@@ -22,7 +22,7 @@ from pathlib import Path
 from mapscope.errors import MapscopeError
 from mapscope.oracle import fixtures, runner
 from mapscope.oracle.cases import FIXTURE_TARGETS, LARGE_MATRIX, LARGE_TARGETS, MATRIX, Case, Target
-from mapscope.oracle.runner import Measurement
+from mapscope.oracle.records import Measurement
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "oracle"
 # Many more repetitions than `mapscope measure` uses: with 9, bucket maps still showed dozens of figures that

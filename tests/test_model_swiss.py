@@ -16,7 +16,7 @@ from mapscope.model.simulate import simulate
 from mapscope.model.versions import Implementation, Target
 from mapscope.oracle import fixtures
 from mapscope.oracle.cases import FIXTURE_TARGETS
-from mapscope.oracle.runner import Measurement
+from mapscope.oracle.records import Measurement
 from mapscope.readers.gotype_source import parse_map_type, parse_type
 
 HERE = Path(__file__).parent / "fixtures"

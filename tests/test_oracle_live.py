@@ -11,7 +11,7 @@ from mapscope.errors import MapscopeError
 from mapscope.model.ops import parse_ops
 from mapscope.oracle import fixtures, runner
 from mapscope.oracle.cases import LIVE_SUBSET, LIVE_TARGET, Case
-from mapscope.oracle.runner import Measurement
+from mapscope.oracle.records import Measurement
 
 pytestmark = pytest.mark.live
 

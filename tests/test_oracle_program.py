@@ -12,7 +12,8 @@ from mapscope.model.ops import Op, OpKind, parse_ops
 from mapscope.model.versions import GoVersion, Target
 from mapscope.oracle.cases import FIXTURE_TARGETS, LIVE_SUBSET, MATRIX, WALK_POINTS, Case
 from mapscope.oracle.program import go_module
-from mapscope.oracle.runner import Observed, Sample, Stats, op_labels, parse_output
+from mapscope.oracle.records import Observed, Sample, Stats
+from mapscope.oracle.runner import op_labels, parse_output
 
 GO_124 = Target(GoVersion.from_release("1.24.11"))
 GO_124_BUCKETS = Target(GoVersion.from_release("1.24.11"), noswissmap=True)

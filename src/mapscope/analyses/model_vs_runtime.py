@@ -13,7 +13,7 @@ from mapscope.analyses.map_size import SizeReport
 from mapscope.model.ops import Op, OpKind
 from mapscope.model.records import Spread
 from mapscope.oracle.cases import Case
-from mapscope.oracle.runner import Measurement, Observed
+from mapscope.oracle.records import Measurement, Observed
 
 
 class Verdict(StrEnum):

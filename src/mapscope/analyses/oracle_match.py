@@ -13,7 +13,7 @@ from mapscope.model.records import SpreadPoint
 from mapscope.model.simulate import simulate
 from mapscope.model.versions import Target
 from mapscope.oracle.fixtures import FixtureFile
-from mapscope.oracle.runner import Measurement, Observed
+from mapscope.oracle.records import Measurement, Observed
 from mapscope.readers.gotype_source import parse_map_type, parse_type
 
 FIGURES = ("retained", "total_alloc", "mallocs", "gc_scan", "peak")

@@ -18,7 +18,7 @@ from mapscope.atomicfile import write_atomic
 from mapscope.errors import MapscopeError
 from mapscope.model.ops import parse_ops
 from mapscope.oracle.cases import Case, Target
-from mapscope.oracle.runner import Measurement, Observed, Reading, Stats
+from mapscope.oracle.records import Measurement, Observed, Reading, Stats
 
 GENERATOR = "scripts/gen_oracle_fixtures.py"
 FIGURES = ("retained", "total_alloc", "mallocs", "gc_scan", "peak")

@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from mapscope.oracle.runner import Measurement, Observed
+from mapscope.oracle.records import Measurement, Observed
 
 
 def _figure(observed: Observed | None) -> Text:
