@@ -10,6 +10,7 @@ from mapscope.analyses.map_sites import LEGEND, SiteReport
 from mapscope.analyses.profile_diff import ProfileDiff
 from mapscope.analyses.profile_totals import Top
 from mapscope.readers.pprof import ValueType
+from mapscope.renderers.site_rows import site_rows
 from mapscope.units import human_bytes
 
 DEFAULT_TOP_ROWS = 15
@@ -39,10 +40,6 @@ def _percent(part: int, total: int) -> str:
     return f"{100 * part / total:.1f}%" if total else "-"
 
 
-def _place(file: str, line: int) -> str:
-    return f"{file.rsplit('/', 1)[-1]}:{line}"
-
-
 def sites_table(report: SiteReport, limit: int = DEFAULT_SITES) -> Table:
     unit = report.sample_type
     counted = report.count_type is not None and report.count_type.type != unit.type
@@ -59,20 +56,18 @@ def sites_table(report: SiteReport, limit: int = DEFAULT_SITES) -> Table:
     for column in (*columns, "share", "confidence"):
         right = column not in ("site", "line", "map type", "cause", "confidence")
         table.add_column(column, justify="right" if right else "left", overflow="fold")
-    for site in report.sites[:limit]:
-        for position, share in enumerate(site.shares):
-            first = position == 0
-            cells: list[str | Text] = [
-                Text(site.function) if first else "",
-                _place(site.file, site.line) if first else "",
-                (site.map_type or f"({site.found_by.value})") if first else "",
-                share.cause,
-                _short(share.value, unit),
-            ]
-            if counted:
-                cells.append(f"{share.count:,}")
-            cells.extend([_percent(share.value, report.total), share.confidence.value])
-            table.add_row(*cells, end_section=position == len(site.shares) - 1)
+    for row in site_rows(report, limit):
+        cells: list[str | Text] = [
+            Text(row.function) if row.first else "",
+            row.place if row.first else "",
+            row.map_type if row.first else "",
+            row.cause,
+            _short(row.value, unit),
+        ]
+        if counted:
+            cells.append(f"{row.count:,}")
+        cells.extend([_percent(row.value, report.total), row.confidence])
+        table.add_row(*cells, end_section=row.last)
     if len(report.sites) > limit:
         table.caption = (
             f"{len(report.sites) - limit} more sites (--sites to show them, --json has all); "

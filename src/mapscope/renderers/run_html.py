@@ -28,6 +28,7 @@ from mapscope.renderers.run_terminal import (
     model_cells,
     sites_headline,
 )
+from mapscope.renderers.site_rows import site_rows
 from mapscope.runner.manifest import Manifest
 from mapscope.units import human_bytes
 
@@ -104,22 +105,20 @@ class SitesTable:
 
 def _sites_table(found: PackageSites) -> SitesTable:
     report = found.report
-    lines = []
-    for site in report.sites[:MAX_SITES]:
-        for position, share in enumerate(site.shares):
-            lines.append(
-                SiteLine(
-                    function=site.function,
-                    place=f"{site.file.rsplit('/', 1)[-1]}:{site.line}",
-                    map_type=site.map_type or f"({site.found_by.value})",
-                    cause=str(share.cause),
-                    value=quantity(share.value, report.sample_type),
-                    count=f"{share.count:,}",
-                    share=f"{100 * share.value / report.total:.1f}%" if report.total else "-",
-                    confidence=share.confidence.value,
-                    first=position == 0,
-                )
-            )
+    lines = [
+        SiteLine(
+            function=row.function,
+            place=row.place,
+            map_type=row.map_type,
+            cause=row.cause,
+            value=quantity(row.value, report.sample_type),
+            count=f"{row.count:,}",
+            share=f"{100 * row.value / report.total:.1f}%" if report.total else "-",
+            confidence=row.confidence,
+            first=row.first,
+        )
+        for row in site_rows(report, MAX_SITES)
+    ]
     return SitesTable(
         headline=sites_headline(found),
         sample_type=report.sample_type.type,
