@@ -26,6 +26,7 @@ from mapscope.analyses.profile_diff import ProfileDiff
 from mapscope.readers.pprof import ValueType
 from mapscope.renderers.html import environment as _environment
 from mapscope.renderers.profile_terminal import quantity
+from mapscope.renderers.site_rows import site_rows
 
 TOP_ROWS = 40
 SITES = 200
@@ -84,10 +85,6 @@ def _percent(part: int, total: int) -> str:
     return f"{100 * part / total:.1f}%" if total else "-"
 
 
-def _place(file: str, line: int) -> str:
-    return f"{file.rsplit('/', 1)[-1]}:{line}"
-
-
 def _tree_data(tree: FlameTree) -> dict[str, Any]:
     return {
         "sources": list(tree.sources),
@@ -124,24 +121,21 @@ def _cut_note(tree: FlameTree) -> str:
 
 def _site_rows(report: SiteReport, sites: int) -> tuple[SiteRow, ...]:
     unit = report.sample_type
-    rows = []
-    for site in report.sites[:sites]:
-        for position, share in enumerate(site.shares):
-            rows.append(
-                SiteRow(
-                    function=site.function,
-                    place=_place(site.file, site.line),
-                    map_type=site.map_type or f"({site.found_by.value})",
-                    cause=str(share.cause),
-                    colour=CAUSE_COLOURS.get(str(share.cause), _FALLBACK_COLOUR),
-                    value=quantity(share.value, unit),
-                    count=f"{share.count:,}",
-                    share=_percent(share.value, report.total),
-                    confidence=share.confidence.value,
-                    first=position == 0,
-                )
-            )
-    return tuple(rows)
+    return tuple(
+        SiteRow(
+            function=row.function,
+            place=row.place,
+            map_type=row.map_type,
+            cause=row.cause,
+            colour=CAUSE_COLOURS.get(row.cause, _FALLBACK_COLOUR),
+            value=quantity(row.value, unit),
+            count=f"{row.count:,}",
+            share=_percent(row.value, report.total),
+            confidence=row.confidence,
+            first=row.first,
+        )
+        for row in site_rows(report, sites)
+    )
 
 
 def _top_rows(report: SiteReport) -> tuple[Row, ...]:
