@@ -67,10 +67,15 @@ _STW = re.compile(
 
 def parsed_summary(trace: Path, release: str) -> str:
     """`go tool trace -d=parsed` summed up: its event count, then its stop-the-world ranges."""
+    return summarize_parsed(go_trace_dump(trace, release, "parsed"))
+
+
+def summarize_parsed(dump: str) -> str:
+    """The event count and stop-the-world ranges of a `-d=parsed` dump's text."""
     begins: dict[str, tuple[str, str, str]] = {}
-    dump = go_trace_dump(trace, release, "parsed").splitlines()
-    lines = [f"events {sum(1 for line in dump if line.startswith('M='))}\n"]
-    for line in dump:
+    lines = dump.splitlines()
+    summary = [f"events {sum(1 for line in lines if line.startswith('M='))}\n"]
+    for line in lines:
         match = _STW.match(line)
         if match is None:
             continue
@@ -79,8 +84,8 @@ def parsed_summary(trace: Path, release: str) -> str:
             begins[scope] = (time, m, reason)
         elif scope in begins:
             start, begin_m, begin_reason = begins.pop(scope)
-            lines.append(f"stw {start} {time} {begin_m} {begin_reason}\n")
-    return "".join(lines)
+            summary.append(f"stw {start} {time} {begin_m} {begin_reason}\n")
+    return "".join(summary)
 
 
 def wire_dump(trace: Path, release: str) -> str:

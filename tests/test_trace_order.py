@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import re
 import types
 from pathlib import Path
 
@@ -16,9 +15,6 @@ from mapscope.readers.gotrace.reader import read_trace_file
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "trace"
 RELEASES = ("1.22.10", "1.23.9", "1.25.5", "1.26.6", "1.27.3")
-_PARSED_STW = re.compile(
-    r'^M=(-?\d+) \S+ \S+ Range(Begin|End) Time=(\d+) Name="stop-the-world \((.*)\)" Scope=(\S+)'
-)
 
 
 def _fixture_generator() -> types.ModuleType:
@@ -37,22 +33,6 @@ def _ours(trace: Path, parser_release: str = "1.27.3") -> str:
     stw = "".join(f"stw {w.start_ns} {w.end_ns} {w.m} {w.reason}\n" for w in windows)
     final_sync = int(parser_release.split(".")[1]) >= 25
     return f"events {parsed_event_count(read_trace_file(trace), final_sync=final_sync)}\n{stw}"
-
-
-def _from_parsed(text: str) -> str:
-    begins: dict[str, tuple[str, str, str]] = {}
-    lines = [f"events {sum(1 for line in text.splitlines() if line.startswith('M='))}\n"]
-    for line in text.splitlines():
-        match = _PARSED_STW.match(line)
-        if match is None:
-            continue
-        m, edge, time, reason, scope = match.groups()
-        if edge == "Begin":
-            begins[scope] = (time, m, reason)
-        elif scope in begins:
-            start, begin_m, begin_reason = begins.pop(scope)
-            lines.append(f"stw {start} {time} {begin_m} {begin_reason}\n")
-    return "".join(lines)
 
 
 def test_ticks_to_ns_is_gos_float_conversion() -> None:
@@ -80,7 +60,7 @@ def test_small_samples_equal_their_parsed_dumps(shared_samples: Path) -> None:
     folder = shared_samples / "trace"
     for release in ("1.22.10", "1.27.3"):
         parsed = (folder / f"trace_small_go{release}.parsed.txt").read_text()
-        expected = _from_parsed(parsed)
+        expected = _fixture_generator().summarize_parsed(parsed)
         assert "stw" in expected and _ours(folder / f"trace_small_go{release}.out") == expected
 
 
