@@ -137,17 +137,7 @@ def main() -> None:
           f"{args.samples} samples")  # fmt: skip
 
     toolchain = gotoolchain.ensure(args.go)
-    subprocess.run(
-        [str(toolchain.go), "tool", "pprof", "-h"], env=toolchain.env(), capture_output=True, check=False
-    )
-    found = subprocess.run(
-        [str(toolchain.go), "tool", "-n", "pprof"],
-        env=toolchain.env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    pprof_binary = found.stdout.strip()
+    pprof_binary = str(toolchain.tool("pprof"))
 
     runs: dict[str, list[tuple[float, float, float, str]]] = {"ours": [], "cli": [], "pprof": []}
     cli_env = {**os.environ, "COLUMNS": "200"}

@@ -117,17 +117,8 @@ def main() -> None:
     if args.compile:
         profiles.append(compiler_profile(toolchain, folder, args.compile, args.cap))
     print(f"profiles ready in {time.monotonic() - start:.1f}s (Go {toolchain.release})")
-    subprocess.run(
-        [str(toolchain.go), "tool", "pprof", "-h"], env=toolchain.env(), capture_output=True, check=False
-    )
-    found = subprocess.run(
-        [str(toolchain.go), "tool", "-n", "pprof"],
-        env=toolchain.env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    results = [compare(profile, found.stdout.strip(), args.repeat) for profile in profiles]
+    pprof_binary = str(toolchain.tool("pprof"))
+    results = [compare(profile, pprof_binary, args.repeat) for profile in profiles]
     if not all(results):
         sys.exit(1)
 

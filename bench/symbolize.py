@@ -75,14 +75,7 @@ def main() -> None:
 
     toolchain = gotoolchain.ensure(args.go)
 
-    def tool(name: str) -> str:
-        subprocess.run([str(toolchain.go), "tool", name, "-h"], env=toolchain.env(), capture_output=True,
-                       check=False)  # fmt: skip
-        found = subprocess.run([str(toolchain.go), "tool", "-n", name], env=toolchain.env(),
-                               capture_output=True, text=True, check=True)  # fmt: skip
-        return found.stdout.strip()
-
-    binary, addr2line = Path(tool("compile")), tool("addr2line")
+    binary, addr2line = toolchain.tool("compile"), str(toolchain.tool("addr2line"))
     opened = GoBinary.open(binary)
     text = opened.text_range()
     rng = random.Random(1)

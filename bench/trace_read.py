@@ -58,9 +58,7 @@ def main() -> None:
     trace = args.trace or _largest_sample()
     tool = gotoolchain.ensure(args.release)
     env = tool.env()
-    binary = subprocess.run(
-        [str(tool.go), "tool", "-n", "trace"], env=env, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    binary = str(tool.tool("trace"))
     command = [binary, "-d=wire", str(trace)]
     dump = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     events = sum(1 for line in dump.splitlines() if not line.startswith("\t"))

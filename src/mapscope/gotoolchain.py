@@ -36,6 +36,15 @@ class Toolchain:
     release: str
     go: Path
 
+    def tool(self, name: str) -> Path:
+        """The binary of `go tool NAME`, built first if this toolchain builds its tools on first use
+        (1.24+), so a caller can time the tool itself rather than the go command in front of it."""
+        subprocess.run([str(self.go), "tool", name, "-h"], env=self.env(), capture_output=True, check=False)
+        found = subprocess.run(
+            [str(self.go), "tool", "-n", name], env=self.env(), capture_output=True, text=True, check=True
+        )
+        return Path(found.stdout.strip())
+
     def env(self, goexperiment: str = "", **extra: str) -> dict[str, str]:
         """The environment every Go command mapscope runs gets: local toolchain only, no module proxy."""
         env = dict(os.environ)
