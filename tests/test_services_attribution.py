@@ -7,19 +7,15 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gen_service_profiles as gen
 import pytest
+import score_attribution as score
 
 from mapscope.gotoolchain import Toolchain
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-
-import gen_service_profiles as gen
-import score_attribution as score
 
 pytestmark = pytest.mark.live
 

@@ -4,18 +4,14 @@ profile, finds the server's map stores, and today's attribution holds its floors
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from mapscope.gotoolchain import Toolchain
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-
 import real_programs as real
 import service_truth as st
+
+from mapscope.gotoolchain import Toolchain
 
 pytestmark = pytest.mark.live
 

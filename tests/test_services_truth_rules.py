@@ -3,13 +3,9 @@ runtime frames make map memory and which cause they name (the live tests run the
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-
 import service_truth as st
 
 F = st.Frame

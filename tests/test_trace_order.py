@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import types
 from pathlib import Path
 
+import gen_trace_fixtures
 import numpy as np
 import pytest
 
@@ -15,16 +14,6 @@ from mapscope.readers.gotrace.reader import read_trace_file
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "trace"
 RELEASES = ("1.22.10", "1.23.9", "1.25.5", "1.26.6", "1.27.3")
-
-
-def _fixture_generator() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "gen_trace_fixtures", REPO / "scripts" / "gen_trace_fixtures.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _ours(trace: Path, parser_release: str = "1.27.3") -> str:
@@ -44,7 +33,7 @@ def test_ticks_to_ns_is_gos_float_conversion() -> None:
 def test_fixture_event_count_and_stw_windows_equal_go_parsed(release: str) -> None:
     expected = (FIXTURES / f"trace_go{release}.parsed.txt").read_text()
     assert expected.count("GC mark termination") >= 1
-    parser_release = _fixture_generator().wire_tool(release)
+    parser_release = gen_trace_fixtures.wire_tool(release)
     assert _ours(FIXTURES / f"trace_go{release}.out", parser_release) == expected
 
 
@@ -60,7 +49,7 @@ def test_small_samples_equal_their_parsed_dumps(shared_samples: Path) -> None:
     folder = shared_samples / "trace"
     for release in ("1.22.10", "1.27.3"):
         parsed = (folder / f"trace_small_go{release}.parsed.txt").read_text()
-        expected = _fixture_generator().summarize_parsed(parsed)
+        expected = gen_trace_fixtures.summarize_parsed(parsed)
         assert "stw" in expected and _ours(folder / f"trace_small_go{release}.out") == expected
 
 
@@ -68,6 +57,5 @@ def test_small_samples_equal_their_parsed_dumps(shared_samples: Path) -> None:
 @pytest.mark.parametrize("release", ["1.22.10", "1.23.9", "1.24.11", "1.25.5", "1.26.6", "1.27.3"])
 def test_large_samples_equal_go_parsed(release: str, shared_samples: Path) -> None:
     trace = shared_samples / "trace" / f"trace_go{release}.out"
-    generator = _fixture_generator()
-    expected = generator.parsed_summary(trace, release)
-    assert "stw" in expected and _ours(trace, generator.wire_tool(release)) == expected
+    expected = gen_trace_fixtures.parsed_summary(trace, release)
+    assert "stw" in expected and _ours(trace, gen_trace_fixtures.wire_tool(release)) == expected

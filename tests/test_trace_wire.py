@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
-import types
 from pathlib import Path
 
+import gen_trace_fixtures
 import pytest
 from trace_wire_text import go_quote, wire_text
 
@@ -20,16 +19,6 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "trace"
 RELEASES = ("1.22.10", "1.23.9", "1.25.5", "1.26.6", "1.27.3")
 HEADER_VERSION = {"1.22.10": 22, "1.23.9": 23, "1.25.5": 25, "1.26.6": 26, "1.27.3": 26}
-
-
-def _fixture_generator() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "gen_trace_fixtures", REPO / "scripts" / "gen_trace_fixtures.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("release", RELEASES)
@@ -101,8 +90,7 @@ def test_every_shared_sample_reads_or_names_v1(shared_samples: Path) -> None:
 @pytest.mark.live
 @pytest.mark.parametrize("release", ["1.22.10", "1.27.3"])
 def test_live_trace_matches_go_wire_dump(release: str, tmp_path: Path) -> None:
-    generator = _fixture_generator()
     trace = tmp_path / "live.out"
-    generator.write_trace(release, trace)
-    expected = generator.wire_dump(trace, release)
+    gen_trace_fixtures.write_trace(release, trace)
+    expected = gen_trace_fixtures.wire_dump(trace, release)
     assert wire_text(read_generations(io.BytesIO(trace.read_bytes()), "live.out")) == expected

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gen_type_fixtures
 import pytest
 
 from mapscope.gotoolchain import Toolchain
@@ -134,27 +134,16 @@ def test_parse_map_type() -> None:
     assert parse_map_type("map[any]any").key.empty_interface
 
 
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "gen_type_fixtures", REPO / "scripts" / "gen_type_fixtures.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.live
 def test_live_go_agrees(go_release: Callable[[str], Toolchain]) -> None:
     """Rebuild a few cases with the real Go 1.27.3 and compare with the parser and the committed fixture."""
-    generator = _generator()
     subset = [
         c for c in CASES if c["expr"] in {"[129]byte", "struct{ a int32; z [0]int64 }", "Tree", "Wrapped"}
     ]
     subset.append(
         {"expr": "struct{ c complex64; t Tail; s []string; e error; b bool }", "uses_declarations": True}
     )
-    records = generator.measure(go_release("1.27.3"), [c["expr"] for c in subset], DECLARATIONS)
+    records = gen_type_fixtures.measure(go_release("1.27.3"), [c["expr"] for c in subset], DECLARATIONS)
     for case, expected in zip(subset, records, strict=True):
         assert layout(parse_case(case)) == expected, case["expr"]
         if "layouts" in case:
